@@ -1,0 +1,39 @@
+"""BRAiN Core behind an nginx balancer: config -> platform -> data tier -> replicas -> balancer -> outputs."""
+
+import pulumi
+
+from components.config import load_stack_config
+
+config = load_stack_config()  # fails here, before any resource, when the stack config is invalid
+
+if config.target == "docker":
+    from components import docker as target
+
+    platform = target.Platform("brain")
+else:
+    raise NotImplementedError("target eks")
+
+data = target.DataTier(
+    "brain", target.DataTierArgs(network_name=platform.network_name, settings=config.data)
+)
+backend = target.BackendReplicaSet(
+    "brain",
+    target.BackendReplicaSetArgs(network_name=platform.network_name, settings=config.backend, data=data.connection),
+)
+balancer = target.Balancer(
+    "brain",
+    target.BalancerArgs(
+        network_name=platform.network_name,
+        settings=config.balancer,
+        backend_names=backend.names,
+        backend_port=backend.port,
+    ),
+)
+
+pulumi.export("balancer_url", balancer.url)
+pulumi.export("nginx_status_url", balancer.status_url)
+pulumi.export("backend_names", backend.names)
+pulumi.export("database_url", data.connection.database_url)
+pulumi.export("redis_url", data.connection.redis_url)
+pulumi.export("qdrant_url", data.connection.qdrant_url)
+pulumi.export("qdrant_api_key", data.connection.qdrant_api_key)

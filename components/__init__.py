@@ -1,0 +1,1 @@
+"""Pulumi components of the BRAiN Core topology, one package per target (docker, eks)."""

@@ -1,0 +1,314 @@
+"""The whole stack config (namespace `brain`) as one validated pydantic model.
+
+This is the only module that reads `pulumi.Config`; components receive the validated models.
+Every problem is reported at once, one line each, naming the key, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic_core import ErrorDetails
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+import pulumi
+
+NAMESPACE = "brain"
+
+_NGINX_TIME = re.compile(r"^(?:\d+(?:ms|s|m|h|d))+$|^\d+$")
+_NGINX_TIME_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "": 1}
+_NGINX_SIZE = re.compile(r"^\d+[kKmMgG]?$")
+_K8S_CPU = re.compile(r"^(?:\d+m|\d+(?:\.\d+)?)$")
+_K8S_MEMORY = re.compile(r"^\d+(?:Ki|Mi|Gi|Ti|k|M|G|T)?$")
+_BYTES_PER_UNIT = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+_PINNED_IMAGE = re.compile(r"^[\w.\-/:]+:[\w.\-]+(?:@sha256:[0-9a-f]{64})?$")
+_VERSION_TAG = re.compile(r":(\d+)\.(\d+)(?:\.(\d+))?(?:[-@]|$)")
+
+
+def nginx_seconds(value: str) -> float:
+    """Seconds in an nginx time value such as `1m30s` (used where a target wants a number)."""
+    return sum(
+        int(amount) * _NGINX_TIME_UNITS[unit]
+        for amount, unit in re.findall(r"(\d+)(ms|s|m|h|d|)", value)
+    )
+
+
+def _nginx_time(value: str) -> str:
+    if not _NGINX_TIME.match(value) or nginx_seconds(value) <= 0:
+        raise ValueError("expected a positive nginx time such as 500ms, 30s, 1m or 1h")
+    return value
+
+
+def _nginx_size(value: str) -> str:
+    if not _NGINX_SIZE.match(value):
+        raise ValueError("expected an nginx size such as 512k, 10m or 1g")
+    return value
+
+
+def _pinned_image(value: str) -> str:
+    if not _PINNED_IMAGE.match(value) or value.endswith(":latest"):
+        raise ValueError("expected an image pinned to a version tag, such as redis:8.2.3-alpine (not :latest)")
+    return value
+
+
+def _k8s_cpu(value: str) -> str:
+    if not _K8S_CPU.match(value):
+        raise ValueError("expected a Kubernetes CPU quantity such as 500m or 1")
+    return value
+
+
+def _k8s_memory(value: str) -> str:
+    if not _K8S_MEMORY.match(value):
+        raise ValueError("expected a Kubernetes memory quantity such as 512Mi or 1Gi")
+    return value
+
+
+NginxTime = Annotated[str, AfterValidator(_nginx_time)]
+NginxSize = Annotated[str, AfterValidator(_nginx_size)]
+PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+Percent = Annotated[int, Field(ge=1, le=100)]
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors: a typo must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Resources(_Strict):
+    """Per-replica requests (eks) and limits (docker and eks)."""
+
+    cpu: Annotated[str, AfterValidator(_k8s_cpu)] = "500m"
+    memory: Annotated[str, AfterValidator(_k8s_memory)] = "512Mi"
+
+    @property
+    def cpu_cores(self) -> float:
+        """`cpu` in cores, as Docker's `--cpus` takes it."""
+        return int(self.cpu[:-1]) / 1000 if self.cpu.endswith("m") else float(self.cpu)
+
+    @property
+    def memory_mb(self) -> int:
+        """`memory` in MiB, as the Docker provider's `memory` takes it."""
+        amount = int(self.memory.rstrip("KMGTik"))
+        unit = self.memory[len(str(amount)) :]
+        return max(1, amount * _BYTES_PER_UNIT[unit] // 2**20)
+
+
+class Autoscaling(_Strict):
+    """HPA bounds and targets (eks)."""
+
+    min_replicas: Annotated[int, Field(ge=1)] = 3
+    max_replicas: Annotated[int, Field(ge=1)] = 10
+    cpu_utilization: Percent = 70
+    memory_utilization: Percent = 80
+
+
+class BackendConfig(_Strict):
+    """The BRAiN Core replicas."""
+
+    replicas: Annotated[int, Field(ge=1, le=64)] = 3
+    image: Annotated[str, AfterValidator(lambda value: value and _pinned_image(value))] = Field(
+        default="", description="empty: build the reference backend from ./backend"
+    )
+    port: Port = 8000
+    resources: Resources = Resources()
+    autoscaling: Autoscaling = Autoscaling()
+
+
+Algorithm = Literal["round_robin", "least_conn", "ip_hash", "weighted", "consistent_hash"]
+Affinity = Literal["ip_hash", "consistent_hash"]
+
+
+class BalancerConfig(_Strict):
+    """The nginx load balancer in front of the replicas."""
+
+    algorithm: Algorithm = "round_robin"
+    weights: list[Annotated[int, Field(ge=1, le=1000)]] = []
+    websocket_affinity: Affinity = "ip_hash"
+    image: PinnedImage = "nginx:1.29.3-alpine"
+    port: Port = 8000
+    bind_address: str = Field(default="127.0.0.1", pattern=r"^(?:\d{1,3}\.){3}\d{1,3}$")
+    max_fails: Annotated[int, Field(ge=0, le=100)] = 3
+    fail_timeout: NginxTime = "30s"
+    keepalive: Annotated[int, Field(ge=0, le=10000)] = 32
+    keepalive_timeout: NginxTime = "60s"
+    connect_timeout: NginxTime = "5s"
+    read_timeout: NginxTime = "60s"
+    send_timeout: NginxTime = "60s"
+    websocket_timeout: NginxTime = "3600s"
+    client_max_body_size: NginxSize = "10m"
+    worker_connections: Annotated[int, Field(ge=512, le=1_000_000)] = 16384
+
+    @property
+    def nginx_version(self) -> tuple[int, int, int]:
+        """The nginx version of `image`, read from its pinned tag (the renderer adapts to it)."""
+        match = _VERSION_TAG.search(self.image)
+        if match is None:
+            raise ValueError(f"balancer.image {self.image!r} has no x.y[.z] version tag")
+        major, minor, patch = match.groups()
+        return int(major), int(minor), int(patch or 0)
+
+    @model_validator(mode="after")
+    def _image_names_a_version(self) -> BalancerConfig:
+        if _VERSION_TAG.search(self.image) is None:
+            raise ValueError(f"balancer.image {self.image!r} must carry an nginx version tag such as nginx:1.29.3-alpine")
+        return self
+
+
+class PostgresConfig(_Strict):
+    """PostgreSQL: a container on docker; RDS (managed) or a StatefulSet (in_cluster) on eks."""
+
+    image: PinnedImage = "postgres:17.7-alpine"
+    engine_version: str = "17.7"
+    instance_class: str = "db.t4g.medium"
+    storage_gb: Annotated[int, Field(ge=20, le=65536)] = 20
+    database: str = Field(default="brain", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    user: str = Field(default="brain", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class RedisConfig(_Strict):
+    """Redis (shared state, WebSocket pub/sub): a container, or ElastiCache Valkey on eks."""
+
+    image: PinnedImage = "redis:8.2.3-alpine"
+    engine: Literal["valkey", "redis"] = "valkey"
+    engine_version: str = "8.1"
+    node_type: str = "cache.t4g.small"
+
+
+class QdrantConfig(_Strict):
+    """Qdrant (vectors): a container, or its Helm chart on eks."""
+
+    image: PinnedImage = "qdrant/qdrant:v1.16.1"
+    chart_version: str = "1.16.1"
+    storage_gb: Annotated[int, Field(ge=1, le=65536)] = 10
+
+
+class DataConfig(_Strict):
+    """The shared data tier."""
+
+    mode: Literal["managed", "in_cluster"] = Field(
+        default="managed", description="eks: AWS-managed PostgreSQL and Redis, or in-cluster charts"
+    )
+    publish_ports: bool = Field(default=False, description="docker: publish data ports on 127.0.0.1")
+    postgres: PostgresConfig = PostgresConfig()
+    redis: RedisConfig = RedisConfig()
+    qdrant: QdrantConfig = QdrantConfig()
+
+
+class NodeGroupConfig(_Strict):
+    """The EKS managed node group the replicas run on."""
+
+    instance_types: list[str] = Field(default=["m7i.large"], min_length=1)
+    min_size: Annotated[int, Field(ge=1)] = 2
+    desired_size: Annotated[int, Field(ge=1)] = 3
+    max_size: Annotated[int, Field(ge=1)] = 6
+
+
+class ClusterConfig(_Strict):
+    """The EKS cluster (eks only)."""
+
+    region: str = Field(default="eu-central-1", pattern=r"^[a-z]{2}(?:-[a-z]+)+-\d$")
+    version: str = Field(default="1.34", pattern=r"^1\.\d{2}$")
+    vpc_cidr: str = Field(default="10.0.0.0/16", pattern=r"^(?:\d{1,3}\.){3}\d{1,3}/\d{1,2}$")
+    node_group: NodeGroupConfig = NodeGroupConfig()
+    host: str = Field(default="brain.example.com", description="the VirtualServer's host name")
+
+
+class MonitoringConfig(_Strict):
+    """Prometheus scraping every replica's /metrics."""
+
+    enabled: bool = False
+    prometheus_image: PinnedImage = "prom/prometheus:v3.7.3"
+
+
+class StackConfig(_Strict):
+    """Everything under `brain:` in Pulumi.<stack>.yaml."""
+
+    target: Literal["docker", "eks"]
+    backend: BackendConfig = BackendConfig()
+    balancer: BalancerConfig = BalancerConfig()
+    data: DataConfig = DataConfig()
+    cluster: ClusterConfig = ClusterConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> StackConfig:
+        problems = []
+        balancer, backend = self.balancer, self.backend
+        if balancer.algorithm == "weighted":
+            if self.target == "eks":
+                problems.append(
+                    "balancer.algorithm 'weighted' is not possible on target eks (pods carry no weights); "
+                    "use round_robin, least_conn, ip_hash or consistent_hash"
+                )
+            elif len(balancer.weights) != backend.replicas:
+                problems.append(
+                    f"balancer.weights has {len(balancer.weights)} entries but backend.replicas is "
+                    f"{backend.replicas}; give one positive weight per replica"
+                )
+        elif balancer.weights:
+            problems.append(
+                f"balancer.weights {balancer.weights} is only allowed with balancer.algorithm 'weighted' "
+                f"(got {balancer.algorithm!r})"
+            )
+        autoscaling = backend.autoscaling
+        if autoscaling.min_replicas > autoscaling.max_replicas:
+            problems.append(
+                f"backend.autoscaling.min_replicas {autoscaling.min_replicas} is greater than "
+                f"backend.autoscaling.max_replicas {autoscaling.max_replicas}"
+            )
+        nodes = self.cluster.node_group
+        if not nodes.min_size <= nodes.desired_size <= nodes.max_size:
+            problems.append(
+                f"cluster.node_group sizes must satisfy min_size <= desired_size <= max_size "
+                f"(got {nodes.min_size}, {nodes.desired_size}, {nodes.max_size})"
+            )
+        if self.target == "docker" and self.data.mode != "managed" and "mode" in self.data.model_fields_set:
+            problems.append(f"data.mode {self.data.mode!r} applies to target eks only; remove it for docker")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+class ConfigError(pulumi.RunError):
+    """Invalid stack config; the message has one line per problem. Pulumi prints it without a traceback."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid stack config:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def _describe(error: ErrorDetails) -> list[str]:
+    """One line per problem: `brain:<key> = <value>: <what is allowed>`."""
+    message = error["msg"].removeprefix("Value error, ")
+    if not error["loc"]:
+        return [f"{NAMESPACE}:{line}" for line in message.splitlines()]
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]).lstrip(".")
+    if error["type"] == "extra_forbidden":
+        return [f"{NAMESPACE}:{key} is not a known key; check its spelling against the README's config reference"]
+    if error["type"] == "missing":
+        return [f"{NAMESPACE}:{key} is required"]
+    return [f"{NAMESPACE}:{key} = {error['input']!r}: {message}"]
+
+
+def parse_stack_config(raw: dict[str, Any]) -> StackConfig:
+    """Validate raw config values (already parsed from YAML/JSON); raise ConfigError listing every problem."""
+    try:
+        return StackConfig.model_validate(raw)
+    except ValidationError as invalid:
+        raise ConfigError([line for error in invalid.errors() for line in _describe(error)]) from None
+
+
+def load_stack_config() -> StackConfig:
+    """Read every `brain:*` key of the current stack and validate it."""
+    config = pulumi.Config(NAMESPACE)
+    # The CLI hands config over in PULUMI_CONFIG; mocks and the offline render set it in-process.
+    keys = {*pulumi.runtime.get_config_env(), *pulumi.runtime.config.CONFIG.get()}
+    raw: dict[str, Any] = {}
+    for full_key in sorted(keys):
+        namespace, _, key = full_key.partition(":")
+        if namespace == NAMESPACE:
+            raw[key] = config.get(key) if key == "target" else config.get_object(key)
+    return parse_stack_config(raw)

@@ -1,0 +1,119 @@
+"""Backend replicas for the dev target: containers backend-1..N, replaced one at a time."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_docker as docker
+
+from components.config import BackendConfig
+from components.connection import DataConnection
+
+BACKEND_CONTEXT = "backend"
+"""The reference backend's build context, relative to the project root (Pulumi runs the program there)."""
+
+
+@dataclass
+class BackendReplicaSetArgs:
+    """What the replicas are built from."""
+
+    network_name: pulumi.Input[str]
+    """The private network the replicas join; the balancer reaches them there by name."""
+    settings: BackendConfig
+    """Replica count, image, port and resources."""
+    data: DataConnection
+    """Where the shared PostgreSQL, Redis and Qdrant are."""
+
+
+class BackendReplicaSet(pulumi.ComponentResource):
+    """N identical replicas. Each depends on the one before it, so an image change replaces them in
+    order, each one healthy (`wait`) before the next goes down: never all at once."""
+
+    names: pulumi.Output[list[str]]
+    port: int
+
+    def __init__(self, name: str, args: BackendReplicaSetArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("brain:docker:BackendReplicaSet", name, None, opts)
+        settings = args.settings
+        image_id = self._image(name, settings)
+        containers: list[docker.Container] = []
+        for number in range(1, settings.replicas + 1):
+            instance = f"backend-{number}"
+            containers.append(
+                docker.Container(
+                    f"{name}-{instance}",
+                    docker.ContainerArgs(
+                        name=instance,
+                        image=image_id,
+                        envs=[
+                            f"INSTANCE_ID={instance}",
+                            f"INSTANCE_NUMBER={number}",
+                            f"PORT={settings.port}",
+                            pulumi.Output.concat("DATABASE_URL=", args.data.database_url),
+                            pulumi.Output.concat("REDIS_URL=", args.data.redis_url),
+                            pulumi.Output.concat("QDRANT_URL=", args.data.qdrant_url),
+                            pulumi.Output.concat("QDRANT_API_KEY=", args.data.qdrant_api_key),
+                        ],
+                        networks_advanced=[
+                            docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[instance])
+                        ],
+                        healthcheck=docker.ContainerHealthcheckArgs(
+                            tests=[
+                                "CMD",
+                                "python",
+                                "-c",
+                                "import urllib.request; "
+                                f"urllib.request.urlopen('http://127.0.0.1:{settings.port}/health/ready', timeout=2)",
+                            ],
+                            interval="5s",
+                            timeout="3s",
+                            retries=3,
+                            start_period="10s",
+                        ),
+                        cpus=str(settings.resources.cpu_cores),
+                        memory=settings.resources.memory_mb,
+                        # SIGTERM starts the backend's drain; give in-flight requests time before SIGKILL.
+                        stop_signal="SIGTERM",
+                        destroy_grace_seconds=30,
+                        restart="unless-stopped",
+                        wait=True,
+                        wait_timeout=120,
+                    ),
+                    opts=pulumi.ResourceOptions(
+                        parent=self,
+                        # The fixed name (the balancer's upstream address) forbids create-before-delete.
+                        delete_before_replace=True,
+                        depends_on=containers[-1:],
+                    ),
+                )
+            )
+        self.port = settings.port
+        self.names = pulumi.Output.all(*[container.name for container in containers])
+        self.register_outputs({"names": self.names})
+
+    def _image(self, name: str, settings: BackendConfig) -> pulumi.Input[str]:
+        """The configured image, or the reference backend built from ./backend, rebuilt when its files change."""
+        remote_image = (
+            docker.RemoteImageArgs(name=settings.image, keep_locally=True)
+            if settings.image
+            else docker.RemoteImageArgs(
+                name="brain-backend:dev",
+                build=docker.RemoteImageBuildArgs(context=BACKEND_CONTEXT, dockerfile="Dockerfile"),
+                triggers={"source_sha256": _source_digest(Path(BACKEND_CONTEXT))},
+                keep_locally=True,
+            )
+        )
+        return docker.RemoteImage(f"{name}-image", remote_image, opts=pulumi.ResourceOptions(parent=self)).image_id
+
+
+def _source_digest(context: Path) -> str:
+    """A digest of the build context, so an edit to the backend's code rebuilds and rolls the replicas."""
+    digest = hashlib.sha256()
+    for path in sorted(context.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(context).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()

@@ -1,0 +1,80 @@
+"""Balancer for the dev target: an nginx container on port 8000 running our rendered nginx.conf."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+
+from components.config import BalancerConfig
+from nginx_conf import NginxRuntime, UpstreamServer, render_nginx_conf
+
+DOCKER_DNS = "127.0.0.11"
+"""Docker's embedded DNS: nginx re-resolves replica names through it, so a replaced replica's new IP is found."""
+
+
+@dataclass
+class BalancerArgs:
+    """What the balancer is built from."""
+
+    network_name: pulumi.Input[str]
+    """The private network shared with the replicas."""
+    settings: BalancerConfig
+    """Algorithm, weights, health checks, timeouts, keepalive, port."""
+    backend_names: pulumi.Input[Sequence[str]]
+    """The replicas' DNS names on the network, in order (weights apply in this order)."""
+    backend_port: int
+    """The port every replica listens on."""
+
+
+class Balancer(pulumi.ComponentResource):
+    """nginx in front of the replicas. The nginx.conf is upload content, so `pulumi preview --diff` shows it."""
+
+    nginx_conf: pulumi.Output[str]
+    url: pulumi.Output[str]
+    status_url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: BalancerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("brain:docker:Balancer", name, None, opts)
+        settings = args.settings
+        runtime = NginxRuntime(version=settings.nginx_version, resolver=DOCKER_DNS)
+        self.nginx_conf = pulumi.Output.from_input(args.backend_names).apply(
+            lambda names: render_nginx_conf(
+                settings, [UpstreamServer(host=host, port=args.backend_port) for host in names], runtime
+            )
+        )
+        image = docker.RemoteImage(
+            f"{name}-nginx-image",
+            docker.RemoteImageArgs(name=settings.image, keep_locally=True),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        docker.Container(
+            f"{name}-nginx",
+            docker.ContainerArgs(
+                name=f"{name}-nginx",
+                image=image.image_id,
+                uploads=[docker.ContainerUploadArgs(file="/etc/nginx/nginx.conf", content=self.nginx_conf)],
+                ports=[
+                    docker.ContainerPortArgs(internal=settings.port, external=settings.port, ip=settings.bind_address)
+                ],
+                networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network_name)],
+                # Thousands of WebSockets need as many descriptors (each proxied one takes two).
+                ulimits=[docker.ContainerUlimitArgs(name="nofile", soft=65536, hard=65536)],
+                healthcheck=docker.ContainerHealthcheckArgs(
+                    tests=["CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{settings.port}/nginx_status"],
+                    interval="5s",
+                    timeout="3s",
+                    retries=3,
+                ),
+                restart="unless-stopped",
+                wait=True,
+                wait_timeout=60,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+        )
+        host = "localhost" if settings.bind_address in ("127.0.0.1", "0.0.0.0") else settings.bind_address
+        self.url = pulumi.Output.from_input(f"http://{host}:{settings.port}")
+        self.status_url = pulumi.Output.from_input(f"http://{host}:{settings.port}/nginx_status")
+        self.register_outputs({"url": self.url, "status_url": self.status_url, "nginx_conf": self.nginx_conf})

@@ -1,0 +1,5 @@
+"""Rendering of the balancer's nginx.conf from the validated balancer config (pure: no Pulumi)."""
+
+from nginx_conf.render import NginxRuntime, UpstreamServer, render_nginx_conf
+
+__all__ = ["NginxRuntime", "UpstreamServer", "render_nginx_conf"]

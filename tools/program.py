@@ -1,0 +1,181 @@
+"""Run the real Pulumi program (`__main__.py`) under Pulumi mocks and record what it registers.
+
+Shared by the unit tests and the offline render (`tools/render.py`): one harness, so the render shows
+exactly what the tests check. Needs no Pulumi CLI, no Docker and no cloud credentials.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import pulumi
+from pulumi.runtime import mocks, rpc, settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "brain"
+SECRET_SIG = rpc._special_secret_sig  # noqa: SLF001  the marker the SDK wraps secret values in
+
+
+@dataclass
+class RegisteredResource:
+    """One resource as the engine would receive it."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str | None
+    inputs: dict[str, Any]
+    """Inputs as registered; secret values stay wrapped (see `is_secret`)."""
+    protect: bool = False
+    retain_on_delete: bool = False
+    delete_before_replace: bool = False
+    depends_on: list[str] = field(default_factory=list)
+    """URNs of explicit and property dependencies."""
+
+
+@dataclass
+class ProgramRun:
+    """Everything one run of the program registered, in registration order, and the stack outputs."""
+
+    resources: list[RegisteredResource]
+    outputs: dict[str, Any]
+
+    def of_type(self, type_: str) -> list[RegisteredResource]:
+        return [resource for resource in self.resources if resource.type == type_]
+
+    def named(self, name: str) -> RegisteredResource:
+        matches = [resource for resource in self.resources if resource.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"expected one resource named {name!r}, found {len(matches)}")
+        return matches[0]
+
+
+def is_secret(value: Any) -> bool:
+    """Whether a recorded value is a secret as the engine sees it."""
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == SECRET_SIG  # noqa: SLF001
+
+
+def reveal(value: Any) -> Any:
+    """The plain value inside (nested) secret wrappers, for assertions on content."""
+    if is_secret(value):
+        return reveal(value["value"])
+    if isinstance(value, dict):
+        return {key: reveal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [reveal(item) for item in value]
+    return value
+
+
+def mock_secret_value(name: str) -> str:
+    """What a generated password is under mocks: recognisable, so tests can grep outputs for leaks."""
+    return f"MOCK-SECRET-{name}"
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    """Providers' outputs: inputs echoed back, plus the computed outputs the program reads."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            state["result"] = mock_secret_value(args.name)
+        elif args.typ == "docker:index/remoteImage:RemoteImage":
+            state["imageId"] = f"sha256:mock-{args.name}"
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class _RecordingMonitor(mocks.MockMonitor):
+    """The mock monitor, also keeping the resource options the plain mocks drop (protect, parent, ...)."""
+
+    def __init__(self) -> None:
+        super().__init__(_Mocks())
+        self.registered: list[RegisteredResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802  the gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            dependencies = {*request.dependencies}
+            for urns in request.propertyDependencies.values():
+                dependencies.update(urns.urns)
+            self.registered.append(
+                RegisteredResource(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    parent=request.parent or None,
+                    inputs=rpc.deserialize_properties(request.object),
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    delete_before_replace=bool(request.deleteBeforeReplace),
+                    depends_on=sorted(dependencies),
+                )
+            )
+        return response
+
+
+def stack_config(stack: str, overrides: Iterable[str] = ()) -> dict[str, str]:
+    """The stack's config as the CLI hands it to the program, with `KEY=VALUE` overrides inside `brain:`.
+
+    KEY is a dotted path (`balancer.algorithm`); VALUE is parsed as YAML (`[3,2,1]`, `2s`, `true`).
+    """
+    path = ROOT / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"no stack config {path.name}; stacks: {', '.join(known_stacks())}")
+    values: dict[str, Any] = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    tree = {key.removeprefix(f"{PROJECT}:"): value for key, value in values.items() if key.startswith(f"{PROJECT}:")}
+    for override in overrides:
+        key, separator, raw = override.partition("=")
+        if not separator or not key:
+            raise ValueError(f"--set {override!r}: expected KEY=VALUE, e.g. balancer.algorithm=least_conn")
+        *parents, leaf = key.split(".")
+        node = tree
+        for part in parents:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ValueError(f"--set {override!r}: {part!r} is not an object")
+            node = child
+        node[leaf] = yaml.safe_load(raw)
+    return {
+        f"{PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value) for key, value in tree.items()
+    }
+
+
+def known_stacks() -> list[str]:
+    return sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
+
+
+def run_program(stack: str, overrides: Iterable[str] = (), config: Mapping[str, str] | None = None) -> ProgramRun:
+    """A fresh run of `__main__.py` for `stack`; raises what the program raises (e.g. ConfigError)."""
+    monitor = _RecordingMonitor()
+    pulumi.runtime.set_all_config(dict(config) if config is not None else stack_config(stack, overrides))
+    settings.ROOT.set(None)  # a fresh root stack, so no output of an earlier run leaks into this one
+    pulumi.runtime.set_mocks(_Mocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    outputs: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[Any]:
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        exported = settings.get_root_resource().outputs  # type: ignore[union-attr]
+        return pulumi.Output.all(
+            **{name: _keep_secret(value) for name, value in exported.items()}
+        ).apply(outputs.update)
+
+    program()
+    return ProgramRun(resources=monitor.registered, outputs=outputs)
+
+
+def _keep_secret(value: Any) -> pulumi.Output[Any]:
+    """An exported Output resolved to its value, wrapped like the engine wraps secrets."""
+    output = pulumi.Output.from_input(value)
+    return pulumi.Output.all(output, output.is_secret()).apply(
+        lambda pair: {rpc._special_sig_key: SECRET_SIG, "value": pair[0]} if pair[1] else pair[0]  # noqa: SLF001
+    )
