@@ -14,16 +14,16 @@ else:
     raise NotImplementedError("target eks")
 
 data = target.DataTier(
-    "brain", target.DataTierArgs(network_name=platform.network_name, settings=config.data)
+    "brain", target.DataTierArgs(platform=platform, settings=config.data)
 )
 backend = target.BackendReplicaSet(
     "brain",
-    target.BackendReplicaSetArgs(network_name=platform.network_name, settings=config.backend, data=data.connection),
+    target.BackendReplicaSetArgs(platform=platform, settings=config.backend, data=data.connection),
 )
 balancer = target.Balancer(
     "brain",
     target.BalancerArgs(
-        network_name=platform.network_name,
+        platform=platform,
         settings=config.balancer,
         backend_names=backend.names,
         backend_port=backend.port,

@@ -9,6 +9,7 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
+from components.docker.platform import Platform
 from components.config import BackendConfig
 from components.connection import DataConnection
 
@@ -20,8 +21,8 @@ BACKEND_CONTEXT = "backend"
 class BackendReplicaSetArgs:
     """What the replicas are built from."""
 
-    network_name: pulumi.Input[str]
-    """The private network the replicas join; the balancer reaches them there by name."""
+    platform: Platform
+    """The platform: its private network is the one the replicas join; the balancer reaches them there by name."""
     settings: BackendConfig
     """Replica count, image, port and resources."""
     data: DataConnection
@@ -58,7 +59,7 @@ class BackendReplicaSet(pulumi.ComponentResource):
                             pulumi.Output.concat("QDRANT_API_KEY=", args.data.qdrant_api_key),
                         ],
                         networks_advanced=[
-                            docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[instance])
+                            docker.ContainerNetworksAdvancedArgs(name=args.platform.network_name, aliases=[instance])
                         ],
                         healthcheck=docker.ContainerHealthcheckArgs(
                             tests=[

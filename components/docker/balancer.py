@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
+from components.docker.platform import Platform
 from components.config import BalancerConfig
 from nginx_conf import NginxRuntime, UpstreamServer, render_nginx_conf
 
@@ -19,8 +20,8 @@ DOCKER_DNS = "127.0.0.11"
 class BalancerArgs:
     """What the balancer is built from."""
 
-    network_name: pulumi.Input[str]
-    """The private network shared with the replicas."""
+    platform: Platform
+    """The platform: its private network is the one shared with the replicas."""
     settings: BalancerConfig
     """Algorithm, weights, health checks, timeouts, keepalive, port."""
     backend_names: pulumi.Input[Sequence[str]]
@@ -59,7 +60,7 @@ class Balancer(pulumi.ComponentResource):
                 ports=[
                     docker.ContainerPortArgs(internal=settings.port, external=settings.port, ip=settings.bind_address)
                 ],
-                networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network_name)],
+                networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.platform.network_name)],
                 # Thousands of WebSockets need as many descriptors (each proxied one takes two).
                 ulimits=[docker.ContainerUlimitArgs(name="nofile", soft=65536, hard=65536)],
                 healthcheck=docker.ContainerHealthcheckArgs(

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
+from components.docker.platform import Platform
 from components.config import DataConfig
 from components.connection import DataConnection
 
@@ -17,8 +18,8 @@ from components.connection import DataConnection
 class DataTierArgs:
     """What the data tier is built from."""
 
-    network_name: pulumi.Input[str]
-    """The private network the data containers join (no host port unless `publish_ports`)."""
+    platform: Platform
+    """The platform: its private network is the one the data containers join (no host port unless `publish_ports`)."""
     settings: DataConfig
     """Images and the port publishing switch."""
 
@@ -140,7 +141,7 @@ class DataTier(pulumi.ComponentResource):
                 envs=list(service.envs),
                 command=list(service.command) if service.command else None,
                 networks_advanced=[
-                    docker.ContainerNetworksAdvancedArgs(name=self._args.network_name, aliases=[service.key])
+                    docker.ContainerNetworksAdvancedArgs(name=self._args.platform.network_name, aliases=[service.key])
                 ],
                 volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path=service.data_path)],
                 ports=ports,
