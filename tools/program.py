@@ -96,9 +96,9 @@ class _Mocks(pulumi.runtime.Mocks):
 class _RecordingMonitor(mocks.MockMonitor):
     """The mock monitor, also keeping the resource options the plain mocks drop (protect, parent, ...)."""
 
-    def __init__(self) -> None:
+    def __init__(self, registered: list[RegisteredResource]) -> None:
         super().__init__(_Mocks())
-        self.registered: list[RegisteredResource] = []
+        self.registered = registered
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802  the gRPC method name
         response = super().RegisterResource(request)
@@ -143,7 +143,7 @@ def stack_config(stack: str, overrides: Iterable[str] = ()) -> dict[str, str]:
             if not isinstance(child, dict):
                 raise ValueError(f"--set {override!r}: {part!r} is not an object")
             node = child
-        node[leaf] = yaml.safe_load(raw)
+        node[leaf] = yaml.safe_load(raw) if raw else ""  # `--set backend.image=` means the empty string
     return {
         f"{PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value) for key, value in tree.items()
     }
@@ -153,9 +153,17 @@ def known_stacks() -> list[str]:
     return sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
 
 
-def run_program(stack: str, overrides: Iterable[str] = (), config: Mapping[str, str] | None = None) -> ProgramRun:
-    """A fresh run of `__main__.py` for `stack`; raises what the program raises (e.g. ConfigError)."""
-    monitor = _RecordingMonitor()
+def run_program(
+    stack: str,
+    overrides: Iterable[str] = (),
+    config: Mapping[str, str] | None = None,
+    registered: list[RegisteredResource] | None = None,
+) -> ProgramRun:
+    """A fresh run of `__main__.py` for `stack`; raises what the program raises (e.g. ConfigError).
+
+    `registered` receives every resource as it is registered, so a caller can see what a failed run created.
+    """
+    monitor = _RecordingMonitor(registered if registered is not None else [])
     pulumi.runtime.set_all_config(dict(config) if config is not None else stack_config(stack, overrides))
     settings.ROOT.set(None)  # a fresh root stack, so no output of an earlier run leaks into this one
     pulumi.runtime.set_mocks(_Mocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)

@@ -113,7 +113,7 @@ class DataTier(pulumi.ComponentResource):
             random.RandomPasswordArgs(length=32, special=False),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        return password.result
+        return pulumi.Output.secret(password.result)  # explicit: mocks do not apply additional_secret_outputs
 
     def _container(self, service: _Service) -> docker.Container:
         child = pulumi.ResourceOptions(parent=self)

@@ -1,0 +1,59 @@
+"""Dev backend replicas: identity and connections in the env, readiness checks, one-at-a-time replacement."""
+
+from __future__ import annotations
+
+from tools.program import is_secret, reveal, run_program
+
+CONTAINER = "docker:index/container:Container"
+
+
+def _env(run, name: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in reveal(run.named(name).inputs["envs"]))
+
+
+def test_each_replica_knows_its_identity_and_the_data_tier() -> None:
+    run = run_program("dev", ["backend.replicas=3"])
+    for number in (1, 2, 3):
+        env = _env(run, f"brain-backend-{number}")
+        assert env["INSTANCE_ID"] == f"backend-{number}"
+        assert env["INSTANCE_NUMBER"] == str(number)
+        assert env["DATABASE_URL"].startswith("postgresql://brain:") and env["DATABASE_URL"].endswith("@postgres:5432/brain")
+        assert env["REDIS_URL"].startswith("redis://:") and env["REDIS_URL"].endswith("@redis:6379/0")
+        assert env["QDRANT_URL"] == "http://qdrant:6333"
+        assert is_secret(run.named(f"brain-backend-{number}").inputs["envs"])
+
+
+def test_replicas_are_health_checked_on_readiness() -> None:
+    run = run_program("dev", ["backend.port=9000"])
+    check = " ".join(run.named("brain-backend-1").inputs["healthcheck"]["tests"])
+    assert "http://127.0.0.1:9000/health/ready" in check
+    assert run.named("brain-backend-1").inputs["wait"] is True
+
+
+def test_replicas_are_replaced_one_after_another() -> None:
+    run = run_program("dev", ["backend.replicas=4"])
+    replicas = [run.named(f"brain-backend-{number}") for number in range(1, 5)]
+    for previous, replica in zip(replicas, replicas[1:]):
+        assert previous.urn in replica.depends_on, f"{replica.name} must wait for {previous.name}"
+        assert replica.delete_before_replace
+    assert not any(replica.urn in replicas[0].depends_on for replica in replicas[1:])
+
+
+def test_backend_image_is_built_from_the_reference_backend_when_none_is_configured() -> None:
+    image = run_program("dev", ["backend.image="]).named("brain-image")
+    assert image.inputs["build"]["context"] == "backend"
+    assert len(image.inputs["triggers"]["source_sha256"]) == 64
+
+
+def test_configured_backend_image_is_pulled_not_built() -> None:
+    run = run_program("dev", ["backend.image=ghcr.io/brain/brain-core:1.4.2"])
+    image = run.named("brain-image")
+    assert image.inputs["name"] == "ghcr.io/brain/brain-core:1.4.2"
+    assert "build" not in image.inputs
+    assert run.named("brain-backend-1").inputs["image"] == "sha256:mock-brain-image"
+
+
+def test_resources_limit_each_replica() -> None:
+    run = run_program("dev", ["backend.resources={cpu: 250m, memory: 1Gi}"])
+    inputs = run.named("brain-backend-1").inputs
+    assert (inputs["cpus"], inputs["memory"]) == ("0.25", 1024)

@@ -1,0 +1,78 @@
+"""The dev program under mocks: exactly the resources of the topology, and its stack outputs."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from tools.program import is_secret, run_program
+
+CONTAINER = "docker:index/container:Container"
+
+
+@pytest.mark.parametrize("replicas", [1, 3, 5])
+def test_dev_stack_creates_exactly_the_topology(replicas: int) -> None:
+    run = run_program("dev", [f"backend.replicas={replicas}"])
+    counts = Counter(resource.type for resource in run.resources)
+    assert counts == {
+        "brain:docker:Platform": 1,
+        "brain:docker:DataTier": 1,
+        "brain:docker:BackendReplicaSet": 1,
+        "brain:docker:Balancer": 1,
+        "docker:index/network:Network": 1,
+        "random:index/randomPassword:RandomPassword": 3,  # PostgreSQL, Redis, Qdrant
+        "docker:index/volume:Volume": 3,
+        "docker:index/remoteImage:RemoteImage": 5,  # three data images, the backend's, nginx
+        CONTAINER: 3 + replicas + 1,
+    }, f"unexpected resource set for {replicas} replicas: {dict(counts)}"
+    containers = sorted(resource.inputs["name"] for resource in run.of_type(CONTAINER))
+    expected = ["brain-nginx", "brain-postgres", "brain-qdrant", "brain-redis"]
+    expected += [f"backend-{number}" for number in range(1, replicas + 1)]
+    assert containers == sorted(expected)
+
+
+def test_components_parent_their_children() -> None:
+    run = run_program("dev")
+    components = {resource.urn: resource for resource in run.resources if resource.type.startswith("brain:docker:")}
+    for resource in run.resources:
+        if resource.type.startswith("brain:"):
+            assert resource.parent is not None and resource.parent.endswith("pulumi:pulumi:Stack::brain-dev")
+        else:
+            assert resource.parent in components, f"{resource.urn} is not parented to a component"
+
+
+def test_outputs_name_the_balancer_and_keep_credentials_secret() -> None:
+    run = run_program("dev", ["backend.replicas=2"])
+    outputs = run.outputs
+    assert outputs["balancer_url"] == "http://localhost:8000"
+    assert outputs["nginx_status_url"] == "http://localhost:8000/nginx_status"
+    assert outputs["backend_names"] == ["backend-1", "backend-2"]
+    for name in ("database_url", "redis_url", "qdrant_api_key"):
+        assert is_secret(outputs[name]), f"stack output {name} must be a secret, got {outputs[name]!r}"
+    assert not is_secret(outputs["qdrant_url"])
+
+
+def test_only_the_balancer_port_is_published_by_default() -> None:
+    run = run_program("dev")
+    published = [
+        (resource.inputs["name"], port["external"], port["ip"])
+        for resource in run.of_type(CONTAINER)
+        for port in resource.inputs.get("ports", [])
+    ]
+    assert published == [("brain-nginx", 8000, "127.0.0.1")]
+
+
+def test_publish_ports_binds_data_ports_to_loopback_only() -> None:
+    run = run_program("dev", ["data.publish_ports=true"])
+    published = {
+        resource.inputs["name"]: [(port["external"], port["ip"]) for port in resource.inputs.get("ports", [])]
+        for resource in run.of_type(CONTAINER)
+        if resource.inputs.get("ports")
+    }
+    assert published == {
+        "brain-nginx": [(8000, "127.0.0.1")],
+        "brain-postgres": [(5432, "127.0.0.1")],
+        "brain-redis": [(6379, "127.0.0.1")],
+        "brain-qdrant": [(6333, "127.0.0.1")],
+    }
