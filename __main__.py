@@ -29,6 +29,17 @@ balancer = target.Balancer(
         backend_port=backend.port,
     ),
 )
+if config.monitoring.enabled:
+    monitoring = target.Monitoring(
+        "brain",
+        target.MonitoringArgs(
+            platform=platform,
+            settings=config.monitoring,
+            backend_names=backend.names,
+            backend_port=backend.port,
+        ),
+    )
+    pulumi.export("prometheus_url", monitoring.url)
 
 pulumi.export("balancer_url", balancer.url)
 pulumi.export("nginx_status_url", balancer.status_url)

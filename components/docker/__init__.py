@@ -3,6 +3,7 @@
 from components.docker.backend import BackendReplicaSet, BackendReplicaSetArgs
 from components.docker.balancer import Balancer, BalancerArgs
 from components.docker.data_tier import DataTier, DataTierArgs
+from components.docker.monitoring import Monitoring, MonitoringArgs
 from components.docker.platform import Platform
 
 __all__ = [
@@ -12,5 +13,7 @@ __all__ = [
     "BalancerArgs",
     "DataTier",
     "DataTierArgs",
+    "Monitoring",
+    "MonitoringArgs",
     "Platform",
 ]

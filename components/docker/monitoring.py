@@ -1,0 +1,71 @@
+"""Monitoring for the dev target: a Prometheus container scraping every replica's /metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+import yaml
+
+from components.config import MonitoringConfig
+from components.docker.platform import Platform
+
+PROMETHEUS_PORT = 9090
+
+
+@dataclass
+class MonitoringArgs:
+    """What monitoring is built from."""
+
+    platform: Platform
+    """The platform: Prometheus joins its private network to reach the replicas by name."""
+    settings: MonitoringConfig
+    """The Prometheus image."""
+    backend_names: pulumi.Input[Sequence[str]]
+    """The replicas to scrape, by DNS name."""
+    backend_port: int
+    """The port every replica serves /metrics on."""
+
+
+def render_scrape_config(targets: Sequence[str]) -> str:
+    """prometheus.yml: one job over all replicas; `instance` labels come from the backend itself."""
+    return yaml.safe_dump(
+        {
+            "global": {"scrape_interval": "15s"},
+            "scrape_configs": [{"job_name": "brain-backend", "static_configs": [{"targets": list(targets)}]}],
+        },
+        sort_keys=False,
+    )
+
+
+class Monitoring(pulumi.ComponentResource):
+    """Prometheus on 127.0.0.1:9090 (loopback only), aggregating the per-replica metrics."""
+
+    url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("brain:docker:Monitoring", name, None, opts)
+        scrape_config = pulumi.Output.from_input(args.backend_names).apply(
+            lambda names: render_scrape_config([f"{host}:{args.backend_port}" for host in names])
+        )
+        image = docker.RemoteImage(
+            f"{name}-prometheus-image",
+            docker.RemoteImageArgs(name=args.settings.prometheus_image, keep_locally=True),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        docker.Container(
+            f"{name}-prometheus",
+            docker.ContainerArgs(
+                name=f"{name}-prometheus",
+                image=image.image_id,
+                uploads=[docker.ContainerUploadArgs(file="/etc/prometheus/prometheus.yml", content=scrape_config)],
+                ports=[docker.ContainerPortArgs(internal=PROMETHEUS_PORT, external=PROMETHEUS_PORT, ip="127.0.0.1")],
+                networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.platform.network_name)],
+                restart="unless-stopped",
+            ),
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+        )
+        self.url = pulumi.Output.from_input(f"http://localhost:{PROMETHEUS_PORT}")
+        self.register_outputs({"url": self.url})
