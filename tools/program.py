@@ -21,6 +21,7 @@ from pulumi.runtime import mocks, rpc, settings
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "brain"
 SECRET_SIG = rpc._special_secret_sig  # noqa: SLF001  the marker the SDK wraps secret values in
+SECRET_PLACEHOLDER = "[secret]"
 
 
 @dataclass
@@ -38,6 +39,8 @@ class RegisteredResource:
     delete_before_replace: bool = False
     depends_on: list[str] = field(default_factory=list)
     """URNs of explicit and property dependencies."""
+    custom: bool = True
+    """False for component resources (local or provider-implemented), which Kubernetes never sees."""
 
 
 @dataclass
@@ -70,6 +73,20 @@ def reveal(value: Any) -> Any:
         return {key: reveal(item) for key, item in value.items()}
     if isinstance(value, list):
         return [reveal(item) for item in value]
+    return value
+
+
+def reviewable(value: Any) -> Any:
+    """A recorded value as a reviewer may see it: every secret replaced by `SECRET_PLACEHOLDER`, dict keys
+    sorted, and integral numbers as ints (the wire format turns every number into a float)."""
+    if is_secret(value):
+        return SECRET_PLACEHOLDER
+    if isinstance(value, dict):
+        return {key: reviewable(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [reviewable(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
@@ -117,6 +134,7 @@ class _RecordingMonitor(mocks.MockMonitor):
                     retain_on_delete=bool(request.retainOnDelete),
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     depends_on=sorted(dependencies),
+                    custom=bool(request.custom),
                 )
             )
         return response
@@ -143,7 +161,10 @@ def stack_config(stack: str, overrides: Iterable[str] = ()) -> dict[str, str]:
             if not isinstance(child, dict):
                 raise ValueError(f"--set {override!r}: {part!r} is not an object")
             node = child
-        node[leaf] = yaml.safe_load(raw) if raw else ""  # `--set backend.image=` means the empty string
+        try:
+            node[leaf] = yaml.safe_load(raw) if raw else ""  # `--set backend.image=` means the empty string
+        except yaml.YAMLError as error:
+            raise ValueError(f"--set {override!r}: the value is not valid YAML: {' '.join(str(error).split())}") from None
     return {
         f"{PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value) for key, value in tree.items()
     }
