@@ -7,6 +7,7 @@ Every problem is reported at once, one line each, naming the key, the bad value 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic_core import ErrorDetails
@@ -16,13 +17,8 @@ import pulumi
 
 NAMESPACE = "brain"
 
-_NGINX_TIME = re.compile(r"^(?:\d+(?:ms|s|m|h|d))+$|^\d+$")
 _NGINX_TIME_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "": 1}
-_NGINX_SIZE = re.compile(r"^\d+[kKmMgG]?$")
-_K8S_CPU = re.compile(r"^(?:\d+m|\d+(?:\.\d+)?)$")
-_K8S_MEMORY = re.compile(r"^\d+(?:Ki|Mi|Gi|Ti|k|M|G|T)?$")
 _BYTES_PER_UNIT = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
-_PINNED_IMAGE = re.compile(r"^[\w.\-/:]+:[\w.\-]+(?:@sha256:[0-9a-f]{64})?$")
 _VERSION_TAG = re.compile(r":(\d+)\.(\d+)(?:\.(\d+))?(?:[-@]|$)")
 
 
@@ -34,39 +30,35 @@ def nginx_seconds(value: str) -> float:
     )
 
 
-def _nginx_time(value: str) -> str:
-    if not _NGINX_TIME.match(value) or nginx_seconds(value) <= 0:
-        raise ValueError("expected a positive nginx time such as 500ms, 30s, 1m or 1h")
-    return value
+def _text(pattern: str, expected: str, also: Callable[[str], bool] = lambda _: True) -> AfterValidator:
+    """A string check: `pattern` must match the whole value and `also` hold, else say what is `expected`."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value) or not also(value):
+            raise ValueError(f"expected {expected}")
+        return value
+
+    return AfterValidator(check)
 
 
-def _nginx_size(value: str) -> str:
-    if not _NGINX_SIZE.match(value):
-        raise ValueError("expected an nginx size such as 512k, 10m or 1g")
-    return value
+_IMAGE = r"[\w.\-/:]+:[\w.\-]+(?:@sha256:[0-9a-f]{64})?"
+_PINNED = "an image pinned to a version tag, such as redis:8.2.3-alpine (not :latest)"
 
 
-def _pinned_image(value: str) -> str:
-    if not _PINNED_IMAGE.match(value) or value.endswith(":latest"):
-        raise ValueError("expected an image pinned to a version tag, such as redis:8.2.3-alpine (not :latest)")
-    return value
+def _not_latest(image: str) -> bool:
+    return not image.endswith(":latest")
 
 
-def _k8s_cpu(value: str) -> str:
-    if not _K8S_CPU.match(value):
-        raise ValueError("expected a Kubernetes CPU quantity such as 500m or 1")
-    return value
-
-
-def _k8s_memory(value: str) -> str:
-    if not _K8S_MEMORY.match(value):
-        raise ValueError("expected a Kubernetes memory quantity such as 512Mi or 1Gi")
-    return value
-
-
-NginxTime = Annotated[str, AfterValidator(_nginx_time)]
-NginxSize = Annotated[str, AfterValidator(_nginx_size)]
-PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
+PinnedImage = Annotated[str, _text(_IMAGE, _PINNED, _not_latest)]
+OptionalPinnedImage = Annotated[str, _text(f"(?:{_IMAGE})?", f"{_PINNED}, or empty", _not_latest)]
+NginxTime = Annotated[
+    str,
+    _text(r"(?:\d+(?:ms|s|m|h|d))+|\d+", "a positive nginx time such as 500ms, 30s, 1m or 1h", lambda t: nginx_seconds(t) > 0),
+]
+NginxSize = Annotated[str, _text(r"\d+[kKmMgG]?", "an nginx size such as 512k, 10m or 1g")]
+CpuQuantity = Annotated[str, _text(r"\d+m|\d+(?:\.\d+)?", "a Kubernetes CPU quantity such as 500m or 1")]
+MemoryQuantity = Annotated[str, _text(r"\d+(?:Ki|Mi|Gi|Ti|k|M|G|T)?", "a Kubernetes memory quantity such as 512Mi or 1Gi")]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Percent = Annotated[int, Field(ge=1, le=100)]
 
@@ -80,8 +72,8 @@ class _Strict(BaseModel):
 class Resources(_Strict):
     """Per-replica requests (eks) and limits (docker and eks)."""
 
-    cpu: Annotated[str, AfterValidator(_k8s_cpu)] = "500m"
-    memory: Annotated[str, AfterValidator(_k8s_memory)] = "512Mi"
+    cpu: CpuQuantity = "500m"
+    memory: MemoryQuantity = "512Mi"
 
     @property
     def cpu_cores(self) -> float:
@@ -109,7 +101,7 @@ class BackendConfig(_Strict):
     """The BRAiN Core replicas."""
 
     replicas: Annotated[int, Field(ge=1, le=64)] = 3
-    image: Annotated[str, AfterValidator(lambda value: value and _pinned_image(value))] = Field(
+    image: OptionalPinnedImage = Field(
         default="", description="empty: build the reference backend from ./backend"
     )
     port: Port = 8000
