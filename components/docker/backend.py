@@ -9,9 +9,10 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
-from components.docker.platform import Platform
 from components.config import BackendConfig
 from components.connection import DataConnection
+from components.docker.image import pulled_image
+from components.docker.platform import Platform
 
 BACKEND_CONTEXT = "backend"
 """The reference backend's build context, relative to the project root (Pulumi runs the program there)."""
@@ -97,17 +98,19 @@ class BackendReplicaSet(pulumi.ComponentResource):
 
     def _image(self, name: str, settings: BackendConfig) -> pulumi.Input[str]:
         """The configured image, or the reference backend built from ./backend, rebuilt when its files change."""
-        remote_image = (
-            docker.RemoteImageArgs(name=settings.image, keep_locally=True)
-            if settings.image
-            else docker.RemoteImageArgs(
+        if settings.image:
+            return pulled_image(f"{name}-image", settings.image, self)
+        built = docker.RemoteImage(
+            f"{name}-image",
+            docker.RemoteImageArgs(
                 name="brain-backend:dev",
                 build=docker.RemoteImageBuildArgs(context=BACKEND_CONTEXT, dockerfile="Dockerfile"),
                 triggers={"source_sha256": _source_digest(Path(BACKEND_CONTEXT))},
                 keep_locally=True,
-            )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        return docker.RemoteImage(f"{name}-image", remote_image, opts=pulumi.ResourceOptions(parent=self)).image_id
+        return built.image_id
 
 
 def _source_digest(context: Path) -> str:

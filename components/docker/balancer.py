@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from components.docker.platform import Platform
 from components.config import BalancerConfig
+from components.docker.image import pulled_image
+from components.docker.platform import Platform
 from nginx_conf import NginxRuntime, UpstreamServer, render_nginx_conf
 
 DOCKER_DNS = "127.0.0.11"
@@ -46,16 +47,11 @@ class Balancer(pulumi.ComponentResource):
                 settings, [UpstreamServer(host=host, port=args.backend_port) for host in names], runtime
             )
         )
-        image = docker.RemoteImage(
-            f"{name}-nginx-image",
-            docker.RemoteImageArgs(name=settings.image, keep_locally=True),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         docker.Container(
             f"{name}-nginx",
             docker.ContainerArgs(
                 name=f"{name}-nginx",
-                image=image.image_id,
+                image=pulled_image(f"{name}-nginx-image", settings.image, self),
                 uploads=[docker.ContainerUploadArgs(file="/etc/nginx/nginx.conf", content=self.nginx_conf)],
                 ports=[
                     docker.ContainerPortArgs(internal=settings.port, external=settings.port, ip=settings.bind_address)

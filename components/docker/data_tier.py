@@ -9,9 +9,10 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
-from components.docker.platform import Platform
 from components.config import DataConfig
 from components.connection import DataConnection
+from components.docker.image import pulled_image
+from components.docker.platform import Platform
 
 
 @dataclass
@@ -116,12 +117,6 @@ class DataTier(pulumi.ComponentResource):
         return pulumi.Output.secret(password.result)  # explicit: mocks do not apply additional_secret_outputs
 
     def _container(self, service: _Service) -> docker.Container:
-        child = pulumi.ResourceOptions(parent=self)
-        image = docker.RemoteImage(
-            f"{self._name}-{service.key}-image",
-            docker.RemoteImageArgs(name=service.image, keep_locally=True),
-            opts=child,
-        )
         # protect + retain_on_delete: neither `pulumi destroy` nor a replacement can drop the data.
         volume = docker.Volume(
             f"{self._name}-{service.key}-data",
@@ -137,7 +132,7 @@ class DataTier(pulumi.ComponentResource):
             f"{self._name}-{service.key}",
             docker.ContainerArgs(
                 name=f"{self._name}-{service.key}",
-                image=image.image_id,
+                image=pulled_image(f"{self._name}-{service.key}-image", service.image, self),
                 envs=list(service.envs),
                 command=list(service.command) if service.command else None,
                 networks_advanced=[

@@ -10,6 +10,7 @@ import pulumi_docker as docker
 import yaml
 
 from components.config import MonitoringConfig
+from components.docker.image import pulled_image
 from components.docker.platform import Platform
 
 PROMETHEUS_PORT = 9090
@@ -50,16 +51,11 @@ class Monitoring(pulumi.ComponentResource):
         scrape_config = pulumi.Output.from_input(args.backend_names).apply(
             lambda names: render_scrape_config([f"{host}:{args.backend_port}" for host in names])
         )
-        image = docker.RemoteImage(
-            f"{name}-prometheus-image",
-            docker.RemoteImageArgs(name=args.settings.prometheus_image, keep_locally=True),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         docker.Container(
             f"{name}-prometheus",
             docker.ContainerArgs(
                 name=f"{name}-prometheus",
-                image=image.image_id,
+                image=pulled_image(f"{name}-prometheus-image", args.settings.prometheus_image, self),
                 uploads=[docker.ContainerUploadArgs(file="/etc/prometheus/prometheus.yml", content=scrape_config)],
                 ports=[docker.ContainerPortArgs(internal=PROMETHEUS_PORT, external=PROMETHEUS_PORT, ip="127.0.0.1")],
                 networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.platform.network_name)],
