@@ -1,0 +1,177 @@
+"""Offline render (`python -m tools.render`): the files of DESIGN.md section 4, secrets masked, bad input refused."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tools.program import ROOT, SECRET_PLACEHOLDER, mock_secret_value, reveal, run_program
+
+CONTAINER = "docker:index/container:Container"
+RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
+
+
+def render(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as a reviewer runs it, from the repository root."""
+    return subprocess.run(
+        [sys.executable, "-m", "tools.render", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+def files_under(directory: Path) -> dict[str, str]:
+    return {str(path.relative_to(directory)): path.read_text() for path in sorted(directory.rglob("*")) if path.is_file()}
+
+
+def walk(value: Any):
+    """Every scalar inside a JSON value."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk(item)
+    else:
+        yield value
+
+
+@pytest.fixture(scope="module")
+def dev_render(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    out = tmp_path_factory.mktemp("render") / "dev"
+    result = render("--stack", "dev", "--out", str(out))
+    assert result.returncode == 0, f"render failed:\n{result.stderr}"
+    return out, result
+
+
+def test_resources_json_lists_every_resource_after_its_parent_and_dependencies(dev_render) -> None:
+    out, _ = dev_render
+    entries = json.loads((out / "resources.json").read_text())
+    recorded = run_program("dev").resources
+    position = {(entry["type"], entry["name"]): index for index, entry in enumerate(entries)}
+    assert sorted(position) == sorted((r.type, r.name) for r in recorded)
+    by_urn = {r.urn: (r.type, r.name) for r in recorded}
+    for resource in recorded:
+        for urn in (resource.parent, *resource.depends_on):
+            if urn in by_urn:
+                assert position[by_urn[urn]] < position[(resource.type, resource.name)], (
+                    f"{resource.name} is listed before {by_urn[urn]}, which it needs"
+                )
+    assert all(set(entry) == {"type", "name", "parent", "inputs"} for entry in entries)
+    types = {entry["type"] for entry in entries}
+    assert {CONTAINER, RANDOM_PASSWORD, "docker:index/network:Network", "docker:index/volume:Volume",
+            "brain:docker:Balancer", "brain:docker:BackendReplicaSet"} <= types
+    by_name = {(entry["type"], entry["name"]): entry for entry in entries}
+    assert by_name[(CONTAINER, "brain-nginx")]["parent"] == "brain:docker:Balancer::brain"
+    assert by_name[("brain:docker:Balancer", "brain")]["parent"] is None, "top-level components sit under the stack"
+
+
+def test_resources_json_has_integral_numbers_as_ints_and_sorted_keys(dev_render) -> None:
+    out, _ = dev_render
+    text = (out / "resources.json").read_text()
+    floats = [value for value in walk(json.loads(text)) if isinstance(value, float) and value.is_integer()]
+    assert not floats, f"integral numbers written as floats: {floats}"
+    nginx = next(entry for entry in json.loads(text) if entry["name"] == "brain-nginx")
+    assert nginx["inputs"]["ports"][0]["internal"] == 8000
+    assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def test_nginx_conf_is_the_balancer_upload_exactly(dev_render) -> None:
+    out, _ = dev_render
+    uploads = reveal(run_program("dev").named("brain-nginx").inputs["uploads"])
+    [conf] = [upload["content"] for upload in uploads if upload["file"] == "/etc/nginx/nginx.conf"]
+    assert (out / "nginx.conf").read_text() == conf
+    assert not (out / "manifests").exists(), "the dev stack has no Kubernetes objects"
+
+
+def test_stdout_is_a_table_of_resources_by_type(dev_render) -> None:
+    _, result = dev_render
+    rows = {line.rsplit(maxsplit=1)[0]: line.rsplit(maxsplit=1)[1] for line in result.stdout.splitlines()[:-1]}
+    assert rows[CONTAINER] == "7" and rows[RANDOM_PASSWORD] == "3" and rows["total"] == "23", result.stdout
+
+
+def test_no_secret_value_reaches_any_file(dev_render) -> None:
+    out, _ = dev_render
+    passwords = [r.name for r in run_program("dev").resources if r.type == RANDOM_PASSWORD]
+    secrets = [mock_secret_value(name) for name in passwords]
+    assert len(secrets) == 3
+    for name, text in files_under(out).items():
+        leaked = [secret for secret in secrets if secret in text]
+        assert not leaked, f"{name} contains the secret values {leaked}"
+    assert SECRET_PLACEHOLDER in (out / "resources.json").read_text(), "secret inputs must show as [secret]"
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ("balancer.algorithm=least_connections", "balancer.algorithm"),
+        ("balancer.fail_timeout=30x", "balancer.fail_timeout"),
+        ("foo", "'foo'"),
+        ("balancer.weights=[1,2", "balancer.weights"),
+        ("balancer.color=blue", "balancer.color"),
+    ],
+)
+def test_invalid_set_exits_2_naming_the_key_and_writes_nothing(tmp_path: Path, override: str, named: str) -> None:
+    out = tmp_path / "render"
+    result = render("--stack", "dev", "--out", str(out), "--set", override)
+    assert result.returncode == 2, f"--set {override}: exit {result.returncode}\n{result.stderr}"
+    assert named in result.stderr, f"stderr does not name {named}:\n{result.stderr}"
+    assert list(tmp_path.iterdir()) == [], f"files written on failure: {list(tmp_path.rglob('*'))}"
+
+
+def test_failed_render_leaves_an_existing_directory_untouched(tmp_path: Path, dev_render) -> None:
+    out = tmp_path / "render"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    (out / "nginx.conf").write_text("an earlier render")
+    before = files_under(out)
+    result = render("--stack", "dev", "--out", str(out), "--set", "backend.replicas=0")
+    assert result.returncode == 2 and "backend.replicas" in result.stderr, result.stderr
+    assert files_under(out) == before
+
+
+def test_render_replaces_earlier_artifacts_and_keeps_other_files(tmp_path: Path, dev_render) -> None:
+    out = tmp_path / "render"
+    (out / "manifests").mkdir(parents=True)
+    (out / "manifests" / "deployment-brain-stale.yaml").write_text("kind: Deployment")
+    (out / "nginx.conf").write_text("an earlier render")
+    (out / "notes.txt").write_text("mine")
+    result = render("--stack", "dev", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert files_under(out) == {**files_under(dev_render[0]), "notes.txt": "mine"}
+    assert [path.name for path in tmp_path.iterdir()] == ["render"], "the staging directory must be gone"
+
+
+def test_set_overrides_reach_the_render(tmp_path: Path) -> None:
+    out = tmp_path / "render"
+    result = render("--stack", "dev", "--out", str(out), "--set", "backend.replicas=2",
+                    "--set", "balancer.algorithm=ip_hash")
+    assert result.returncode == 0, result.stderr
+    conf = (out / "nginx.conf").read_text()
+    assert "ip_hash;" in conf and "backend-2:8000" in conf and "backend-3:" not in conf
+
+
+@pytest.mark.skipif(
+    not (ROOT / "Pulumi.prod.yaml").is_file(), reason="the prod stack (Pulumi.prod.yaml, target eks) is not in this checkout yet"
+)
+def test_prod_render_writes_one_manifest_per_kubernetes_object(tmp_path: Path) -> None:
+    out = tmp_path / "prod"
+    result = render("--stack", "prod", "--out", str(out))
+    assert result.returncode == 0, f"prod render failed:\n{result.stderr[-3000:]}"
+    entries = json.loads((out / "resources.json").read_text())
+    kubernetes = [entry for entry in entries if entry["type"].startswith("kubernetes:")]
+    assert kubernetes, "the prod stack registers Kubernetes objects"
+    manifests = sorted((out / "manifests").glob("*.yaml"))
+    assert manifests, "no manifests written"
+    for path in manifests:
+        documents = list(yaml.safe_load_all(path.read_text()))
+        assert len(documents) == 1 and isinstance(documents[0], dict), f"{path.name}: one object expected"
+        assert {"apiVersion", "kind", "metadata"} <= documents[0].keys() or "chart" in documents[0], path.name
+    assert not (out / "nginx.conf").exists(), "no container receives an nginx.conf on eks"
+    secrets = [mock_secret_value(r["name"]) for r in entries if r["type"] == RANDOM_PASSWORD]
+    for name, text in files_under(out).items():
+        assert not [secret for secret in secrets if secret in text], f"{name} leaks a generated secret"
