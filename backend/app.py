@@ -17,14 +17,9 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from backend.broadcast import BroadcastHub
+from backend.drain import CloseConnectionsWhileDraining, Draining
 from backend.metrics import Metrics, RequestMetricsMiddleware
-from backend.readiness import (
-    CHECK_TIMEOUT_SECONDS,
-    Draining,
-    Readiness,
-    postgres_check,
-    qdrant_check,
-)
+from backend.readiness import CHECK_TIMEOUT_SECONDS, Readiness, postgres_check, qdrant_check
 from backend.settings import Settings
 
 MAX_BROADCAST_BYTES = 64 * 1024
@@ -82,6 +77,7 @@ def create_backend(settings: Settings) -> Backend:
                 await qdrant_client.aclose()
 
     app = FastAPI(title="BRAiN Core reference backend", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(CloseConnectionsWhileDraining, draining=draining)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     started = time.monotonic()
 

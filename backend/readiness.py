@@ -10,19 +10,10 @@ from dataclasses import dataclass, field
 import asyncpg
 import httpx
 
+from backend.drain import Draining
+
 CHECK_TIMEOUT_SECONDS = 1
 OK = "ok"
-
-
-@dataclass
-class Draining:
-    """Set once SIGTERM arrives; from then on readiness is 503 while the process finishes its work."""
-
-    active: bool = False
-
-    def begin(self) -> None:
-        # Called from a signal handler: a plain assignment, nothing that could block or allocate locks.
-        self.active = True
 
 
 Check = Callable[[], Awaitable[None]]
