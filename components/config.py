@@ -50,11 +50,19 @@ def _not_latest(image: str) -> bool:
     return not image.endswith(":latest")
 
 
+def _nginx_time(units: tuple[str, ...], expected: str) -> AfterValidator:
+    """nginx reads a time's units from the largest down, each at most once (1m30s, never 30s1m or 1s1s)."""
+    pattern = r"(?=\d)" + "".join(rf"(?:\d+{unit})?" for unit in units) + r"|\d+"
+    return _text(pattern, f"a positive nginx time {expected}", lambda t: nginx_seconds(t) > 0)
+
+
 PinnedImage = Annotated[str, _text(_IMAGE, _PINNED, _not_latest)]
 OptionalPinnedImage = Annotated[str, _text(f"(?:{_IMAGE})?", f"{_PINNED}, or empty", _not_latest)]
 NginxTime = Annotated[
-    str,
-    _text(r"(?:\d+(?:ms|s|m|h|d))+|\d+", "a positive nginx time such as 500ms, 30s, 1m or 1h", lambda t: nginx_seconds(t) > 0),
+    str, _nginx_time(("d", "h", "m", "s", "ms"), "such as 500ms, 30s, 1m30s or 1h (units largest first, each once)")
+]
+NginxSeconds = Annotated[
+    str, _nginx_time(("d", "h", "m", "s"), "in whole seconds such as 10s, 1m30s or 1h (nginx takes no ms here)")
 ]
 NginxSize = Annotated[str, _text(r"\d+[kKmMgG]?", "an nginx size such as 512k, 10m or 1g")]
 CpuQuantity = Annotated[str, _text(r"\d+m|\d+(?:\.\d+)?", "a Kubernetes CPU quantity such as 500m or 1")]
@@ -123,7 +131,7 @@ class BalancerConfig(_Strict):
     port: Port = 8000
     bind_address: str = Field(default="127.0.0.1", pattern=r"^(?:\d{1,3}\.){3}\d{1,3}$")
     max_fails: Annotated[int, Field(ge=0, le=100)] = 3
-    fail_timeout: NginxTime = "30s"
+    fail_timeout: NginxSeconds = "30s"
     keepalive: Annotated[int, Field(ge=0, le=10000)] = 32
     keepalive_timeout: NginxTime = "60s"
     connect_timeout: NginxTime = "5s"

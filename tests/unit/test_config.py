@@ -12,6 +12,8 @@ BAD_CONFIGS = [
     ("balancer.algorithm=least_connections", "brain:balancer.algorithm", "'least_conn'"),
     ("balancer.fail_timeout=30x", "brain:balancer.fail_timeout", "nginx time"),
     ("balancer.fail_timeout=0s", "brain:balancer.fail_timeout", "positive"),
+    ("balancer.fail_timeout=500ms", "brain:balancer.fail_timeout", "whole seconds"),
+    ("balancer.read_timeout=30s1m", "brain:balancer.read_timeout", "units largest first"),
     ("balancer.websocket_timeout=forever", "brain:balancer.websocket_timeout", "nginx time"),
     ("balancer.keepalive=-1", "brain:balancer.keepalive", "greater than or equal to 0"),
     ("balancer.max_fails=-2", "brain:balancer.max_fails", "greater than or equal to 0"),
@@ -92,7 +94,7 @@ def test_missing_target_is_required() -> None:
 @pytest.mark.parametrize(("value", "seconds"), [("30s", 30), ("1m", 60), ("1m30s", 90), ("500ms", 0.5), ("2", 2)])
 def test_nginx_times_are_read_as_nginx_reads_them(value: str, seconds: float) -> None:
     assert nginx_seconds(value) == seconds
-    assert parse_stack_config({"target": "docker", "balancer": {"fail_timeout": value}}).balancer.fail_timeout == value
+    assert parse_stack_config({"target": "docker", "balancer": {"read_timeout": value}}).balancer.read_timeout == value
 
 
 def test_nginx_version_comes_from_the_pinned_image_tag() -> None:

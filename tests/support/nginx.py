@@ -1,0 +1,145 @@
+"""nginx for tests: the binary, `nginx -t` on a rendered config, and nginx serving one on loopback.
+
+Render the config with `NginxRuntime.for_directory(directory, nginx_version())` so that everything nginx
+writes (pid, logs, temp files) stays in `directory`. A missing nginx skips locally and fails under `CI=true`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+import signal
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.support.processes import LOOPBACK, STARTUP_TIMEOUT_SECONDS, ManagedProcess, require_binary, wait_until
+
+CONF_NAME = "nginx.conf"
+CHECK_TIMEOUT_SECONDS = 30.0
+CONTEXT_LINES = 4
+"""Config lines shown either side of the line nginx complains about."""
+
+
+class NginxConfigRejected(AssertionError):
+    """`nginx -t` refused a config; the message carries nginx's words and the lines they point at."""
+
+
+def nginx_binary() -> str:
+    """The nginx executable (Debian installs it in /usr/sbin, which may be off PATH)."""
+    return require_binary("nginx", Path("/usr/sbin/nginx"))
+
+
+@functools.cache
+def nginx_version() -> tuple[int, int, int]:
+    """The installed nginx's version, e.g. (1, 22, 1) on Debian 12: the renderer adapts to it."""
+    report = subprocess.run(
+        [nginx_binary(), "-v"], capture_output=True, text=True, timeout=CHECK_TIMEOUT_SECONDS, check=True
+    ).stderr
+    match = re.search(r"nginx/(\d+)\.(\d+)\.(\d+)", report)
+    if match is None:
+        raise RuntimeError(f"cannot read a version from `nginx -v`: {report!r}")
+    major, minor, patch = (int(part) for part in match.groups())
+    return major, minor, patch
+
+
+def nginx_test(conf_text: str, directory: Path) -> str:
+    """Writes `directory`/nginx.conf and runs `nginx -t` on it with `directory` as prefix.
+
+    Returns what nginx printed (its warnings); raises NginxConfigRejected when nginx refuses the config.
+    """
+    conf_path = _write_conf(conf_text, directory)
+    result = subprocess.run(
+        [nginx_binary(), "-t", *_file_arguments(directory, conf_path)],
+        capture_output=True,
+        text=True,
+        timeout=CHECK_TIMEOUT_SECONDS,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise NginxConfigRejected(
+            f"nginx -t rejected {conf_path} (exit status {result.returncode}):\n{result.stderr}"
+            f"{_lines_around_complaint(conf_text, conf_path, result.stderr)}"
+        )
+    return result.stderr
+
+
+class NginxProcess(ManagedProcess):
+    """nginx in the foreground (`daemon off`): master and workers in one session, so `stop()` ends them all."""
+
+    def __init__(self, conf_text: str, directory: Path, port: int, host: str = LOOPBACK):
+        self.conf_text = conf_text
+        self.directory = directory
+        self.host = host
+        self.port = port
+        conf_path = directory / CONF_NAME
+        super().__init__(
+            f"nginx at {host}:{port}",
+            [nginx_binary(), *_file_arguments(directory, conf_path), "-g", "daemon off;"],
+            directory / "nginx-output.log",
+        )
+
+    def url(self, path: str = "/") -> str:
+        return f"http://{self.host}:{self.port}{path}"
+
+    def start(self) -> None:
+        """Checks the config with `nginx -t` (a clear error beats a dead process), starts, waits for the port."""
+        nginx_test(self.conf_text, self.directory)
+        super().start()
+        wait_until(self._accepts_connections, STARTUP_TIMEOUT_SECONDS, f"{self.name} to accept connections")
+
+    def reload(self, conf_text: str) -> None:
+        """Replaces the config and sends SIGHUP: new workers take it over while the old ones finish their
+        requests. A config nginx refuses raises before the signal, and the running config stays."""
+        nginx_test(conf_text, self.directory)
+        self.conf_text = conf_text
+        self.send_signal(signal.SIGHUP)
+
+    def error_log(self) -> str:
+        """Everything nginx logged: its error_log file (as `for_directory` names it) and its own output."""
+        files = (self.directory / "error.log", self.log_path)
+        return "".join(path.read_text(errors="replace") for path in files if path.exists())
+
+    def _accepts_connections(self) -> bool:
+        self.check_alive()
+        try:
+            with socket.create_connection((self.host, self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+
+@contextlib.contextmanager
+def running_nginx(conf_text: str, directory: Path, port: int, host: str = LOOPBACK) -> Iterator[NginxProcess]:
+    """nginx serving `conf_text` (which must listen on host:port), stopped on exit (SIGTERM, then SIGKILL)."""
+    nginx = NginxProcess(conf_text, directory, port, host)
+    try:
+        nginx.start()
+        yield nginx
+    finally:
+        nginx.stop()
+
+
+def _write_conf(conf_text: str, directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    conf_path = directory / CONF_NAME
+    conf_path.write_text(conf_text)
+    return conf_path
+
+
+def _file_arguments(directory: Path, conf_path: Path) -> list[str]:
+    """Prefix and config in `directory`; errors before the config is read go to stderr, not /var/log/nginx."""
+    return ["-e", "stderr", "-p", f"{directory.resolve()}/", "-c", str(conf_path.resolve())]
+
+
+def _lines_around_complaint(conf_text: str, conf_path: Path, report: str) -> str:
+    match = re.search(rf"in {re.escape(str(conf_path.resolve()))}:(\d+)", report)
+    if match is None:
+        return ""
+    bad_line = int(match.group(1))
+    lines = conf_text.splitlines()
+    first, last = max(1, bad_line - CONTEXT_LINES), min(len(lines), bad_line + CONTEXT_LINES)
+    shown = (f"{'>' if number == bad_line else ' '}{number:4} {lines[number - 1]}" for number in range(first, last + 1))
+    return "\n" + "\n".join(shown) + "\n"
