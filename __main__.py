@@ -1,17 +1,22 @@
 """BRAiN Core behind an nginx balancer: config -> platform -> data tier -> replicas -> balancer -> outputs."""
 
+from typing import Any
+
 import pulumi
 
 from components.config import load_stack_config
 
 config = load_stack_config()  # fails here, before any resource, when the stack config is invalid
 
+target: Any  # either package: both expose the same components, Args and outputs
 if config.target == "docker":
     from components import docker as target
 
     platform = target.Platform("brain")
 else:
-    raise NotImplementedError("target eks")
+    from components import eks as target
+
+    platform = target.Platform("brain", target.PlatformArgs(settings=config.cluster))
 
 data = target.DataTier(
     "brain", target.DataTierArgs(platform=platform, settings=config.data)

@@ -6,6 +6,7 @@ Every problem is reported at once, one line each, naming the key, the bad value 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
@@ -50,6 +51,15 @@ def _not_latest(image: str) -> bool:
     return not image.endswith(":latest")
 
 
+def _is_network(cidr: str) -> bool:
+    """A network address with no host bits set (`10.0.0.0/16`, not `10.0.0.1/16`)."""
+    try:
+        ipaddress.IPv4Network(cidr)
+    except ValueError:
+        return False
+    return True
+
+
 def _nginx_time(units: tuple[str, ...], expected: str) -> AfterValidator:
     """nginx reads a time's units from the largest down, each at most once (1m30s, never 30s1m or 1s1s)."""
     pattern = r"(?=\d)" + "".join(rf"(?:\d+{unit})?" for unit in units) + r"|\d+"
@@ -67,6 +77,17 @@ NginxSeconds = Annotated[
 NginxSize = Annotated[str, _text(r"\d+[kKmMgG]?", "an nginx size such as 512k, 10m or 1g")]
 CpuQuantity = Annotated[str, _text(r"\d+m|\d+(?:\.\d+)?", "a Kubernetes CPU quantity such as 500m or 1")]
 MemoryQuantity = Annotated[str, _text(r"\d+(?:Ki|Mi|Gi|Ti|k|M|G|T)?", "a Kubernetes memory quantity such as 512Mi or 1Gi")]
+Ipv4Network = Annotated[
+    str, _text(r"(?:\d{1,3}\.){3}\d{1,3}/\d{1,2}", "an IPv4 network such as 203.0.113.0/24", _is_network)
+]
+VpcNetwork = Annotated[
+    str,
+    _text(
+        r"(?:\d{1,3}\.){3}\d{1,3}/(?:1[6-9]|20)",
+        "an IPv4 network from /16 to /20 (room for three zones' nodes and pods), such as 10.0.0.0/16",
+        _is_network,
+    ),
+]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Percent = Annotated[int, Field(ge=1, le=100)]
 
@@ -211,7 +232,10 @@ class ClusterConfig(_Strict):
 
     region: str = Field(default="eu-central-1", pattern=r"^[a-z]{2}(?:-[a-z]+)+-\d$")
     version: str = Field(default="1.34", pattern=r"^1\.\d{2}$")
-    vpc_cidr: str = Field(default="10.0.0.0/16", pattern=r"^(?:\d{1,3}\.){3}\d{1,3}/\d{1,2}$")
+    vpc_cidr: VpcNetwork = "10.0.0.0/16"
+    api_access_cidrs: list[Ipv4Network] = Field(
+        default=["0.0.0.0/0"], min_length=1, description="who may reach the Kubernetes API's public endpoint"
+    )
     node_group: NodeGroupConfig = NodeGroupConfig()
     host: str = Field(default="brain.example.com", description="the VirtualServer's host name")
 
@@ -267,6 +291,11 @@ class StackConfig(_Strict):
             )
         if self.target == "docker" and self.data.mode != "managed" and "mode" in self.data.model_fields_set:
             problems.append(f"data.mode {self.data.mode!r} applies to target eks only; remove it for docker")
+        if self.target == "eks" and not backend.image:
+            problems.append(
+                "backend.image is required for target eks (the cluster pulls the replicas' image from a registry); "
+                "set it to a pinned image such as ghcr.io/brain/brain-core:1.0.0"
+            )
         if problems:
             raise ValueError("\n".join(problems))
         return self

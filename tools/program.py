@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import runpy
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from google.protobuf import json_format, struct_pb2
 
 import pulumi
 from pulumi.runtime import mocks, rpc, settings
@@ -95,29 +96,71 @@ def mock_secret_value(name: str) -> str:
     return f"MOCK-SECRET-{name}"
 
 
+_MOCK_ACCOUNT = "123456789012"
+_COMPUTED_OUTPUTS: dict[str, Callable[[str], dict[str, Any]]] = {
+    "random:index/randomPassword:RandomPassword": lambda name: {"result": mock_secret_value(name)},
+    "docker:index/remoteImage:RemoteImage": lambda name: {"imageId": f"sha256:mock-{name}"},
+    "eks:index:Cluster": lambda name: {
+        "kubeconfigJson": json.dumps({"apiVersion": "v1", "kind": "Config", "current-context": name}),
+        "oidcProviderArn": f"arn:aws:iam::{_MOCK_ACCOUNT}:oidc-provider/oidc.eks.mock.amazonaws.com/id/{name}",
+        "oidcIssuer": f"oidc.eks.mock.amazonaws.com/id/{name}",
+    },
+    "aws:iam/role:Role": lambda name: {"arn": f"arn:aws:iam::{_MOCK_ACCOUNT}:role/{name}"},
+    "aws:rds/instance:Instance": lambda name: {"address": f"{name}.mock.rds.amazonaws.com"},
+    "aws:elasticache/replicationGroup:ReplicationGroup": lambda name: {
+        "primaryEndpointAddress": f"master.{name}.mock.cache.amazonaws.com"
+    },
+}
+"""Outputs a provider computes (the program reads them), by resource type; inputs are echoed besides."""
+
+_NESTED_RESOURCES: dict[str, dict[str, tuple[str, Callable[[str], dict[str, Any]]]]] = {
+    "eks:index:Cluster": {
+        "eksCluster": (
+            "aws:eks/cluster:Cluster",
+            lambda name: {"name": name, "vpcConfig": {"clusterSecurityGroupId": f"sg-{name}"}},
+        )
+    },
+}
+"""Outputs that are resources a provider-side component made inside itself (pulumi-eks's `eks_cluster`):
+mocked as registered, and returned as a reference, so `cluster.eks_cluster.name` resolves."""
+
+_CALL_RESULTS: dict[str, dict[str, Any]] = {
+    "aws:index/getAvailabilityZones:getAvailabilityZones": {"names": ["mock-1a", "mock-1b", "mock-1c"]},
+}
+"""Results of the invokes the program makes, by token."""
+
+
 class _Mocks(pulumi.runtime.Mocks):
     """Providers' outputs: inputs echoed back, plus the computed outputs the program reads."""
 
+    def __init__(self, monitor: mocks.MockMonitor) -> None:
+        self._monitor = monitor
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
-        if args.typ == "random:index/randomPassword:RandomPassword":
-            state["result"] = mock_secret_value(args.name)
-        elif args.typ == "docker:index/remoteImage:RemoteImage":
-            state["imageId"] = f"sha256:mock-{args.name}"
+        state.update(_COMPUTED_OUTPUTS.get(args.typ, lambda _: {})(args.name))
+        for key, (type_, outputs) in _NESTED_RESOURCES.get(args.typ, {}).items():
+            state[key] = self._nested(type_, f"{args.name}-{key}", outputs(args.name))
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+        return _CALL_RESULTS.get(args.token, {}), []
+
+    def _nested(self, type_: str, name: str, state: dict[str, Any]) -> dict[str, Any]:
+        urn = self._monitor.make_urn("", type_, name)
+        self._monitor.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn=urn, id=f"{name}-id", state=state)
+        return {rpc._special_sig_key: rpc._special_resource_sig, "urn": urn, "id": f"{name}-id"}  # noqa: SLF001
 
 
 class _RecordingMonitor(mocks.MockMonitor):
     """The mock monitor, also keeping the resource options the plain mocks drop (protect, parent, ...)."""
 
     def __init__(self, registered: list[RegisteredResource]) -> None:
-        super().__init__(_Mocks())
+        super().__init__(_Mocks(self))
         self.registered = registered
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802  the gRPC method name
+        request.object.CopyFrom(_references_as_urns(request.object))
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             dependencies = {*request.dependencies}
@@ -138,6 +181,27 @@ class _RecordingMonitor(mocks.MockMonitor):
                 )
             )
         return response
+
+
+def _references_as_urns(properties: struct_pb2.Struct) -> struct_pb2.Struct:
+    """Inputs with every resource reference (e.g. an eks.ManagedNodeGroup's `cluster`) replaced by its URN.
+
+    The mock monitor deserializes inputs on a worker thread, where rebuilding a referenced resource would start
+    a lookup on that thread's event loop, which the program's loop cannot await.
+    """
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            if value.get(rpc._special_sig_key) == rpc._special_resource_sig:  # noqa: SLF001
+                return value["urn"]
+            return {key: plain(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [plain(item) for item in value]
+        return value
+
+    cleaned = struct_pb2.Struct()
+    cleaned.update(plain(json_format.MessageToDict(properties)))
+    return cleaned
 
 
 def stack_config(stack: str, overrides: Iterable[str] = ()) -> dict[str, str]:
@@ -187,7 +251,7 @@ def run_program(
     monitor = _RecordingMonitor(registered if registered is not None else [])
     pulumi.runtime.set_all_config(dict(config) if config is not None else stack_config(stack, overrides))
     settings.ROOT.set(None)  # a fresh root stack, so no output of an earlier run leaks into this one
-    pulumi.runtime.set_mocks(_Mocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     outputs: dict[str, Any] = {}
 
     @pulumi.runtime.test

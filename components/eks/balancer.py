@@ -1,0 +1,210 @@
+"""Balancer for the prod target: the F5 NGINX Ingress Controller behind an AWS NLB, and a VirtualServer that
+gives `/api` and `/ws/` their own upstreams (algorithm, passive health checks, timeouts, keepalive)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config import BalancerConfig
+from components.eks.cluster import Platform
+
+INGRESS_CHART = "oci://ghcr.io/nginx/charts/nginx-ingress"
+INGRESS_CHART_VERSION = "2.6.4"  # F5 NGINX Ingress Controller 5.5.4 (open source)
+CONTROLLER_NAMESPACE = "nginx-ingress"
+CONTROLLER_REPLICAS = 2
+"""Two controllers in different pods: one can restart or move while the other keeps serving."""
+CONTROLLER_LABELS = {"app.kubernetes.io/name": "nginx-ingress", "app.kubernetes.io/instance": "brain"}
+INGRESS_CLASS = "nginx"
+STATUS_PORT = 8080
+LB_METHODS = {
+    "round_robin": "round_robin",
+    "least_conn": "least_conn",
+    "ip_hash": "ip_hash",
+    # Keyed on the whole client address (ip_hash buckets clients by /24), and a scale event remaps few clients.
+    "consistent_hash": "hash $binary_remote_addr consistent",
+}
+"""balancer.algorithm and balancer.websocket_affinity as VirtualServer `lb-method`s. `weighted` has no entry:
+pods carry no weights, and the config refuses it for eks. Always set: the controller's default is
+`random two least_conn`, not round robin."""
+NEXT_UPSTREAM = "error timeout http_502 http_503 http_504"
+"""As on docker: a failed or unavailable replica hands the request to the next (never a sent non-idempotent one)."""
+
+
+@dataclass
+class BalancerArgs:
+    """What the balancer is built from."""
+
+    platform: Platform
+    """The platform: the namespace, the host name and the VPC range (internal-only paths)."""
+    settings: BalancerConfig
+    """Algorithm, WebSocket affinity, passive health checks, timeouts, keepalive, body size."""
+    backend_names: pulumi.Input[Sequence[str]]
+    """The Service(s) in front of the replicas; on eks that is exactly one, which the VirtualServer routes to."""
+    backend_port: int
+    """The Service's port."""
+
+
+class Balancer(pulumi.ComponentResource):
+    """The controller (a Helm release that also installs the VirtualServer CRDs) and our VirtualServer.
+
+    Routes: `/ws/` to the sticky WebSocket upstream; `/metrics` only from inside the VPC; every other path
+    (`/api/...`, `/health/ready`, `/health/live`) to the API upstream, as on docker.
+    """
+
+    url: pulumi.Output[str]
+    status_url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: BalancerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(
+            "brain:eks:Balancer",
+            name,
+            None,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=args.platform.providers)),
+        )
+        platform, settings = args.platform, args.settings
+        release = k8s.helm.v3.Release(
+            f"{name}-ingress",
+            k8s.helm.v3.ReleaseArgs(
+                name="nginx-ingress",
+                chart=INGRESS_CHART,
+                version=INGRESS_CHART_VERSION,
+                namespace=CONTROLLER_NAMESPACE,
+                create_namespace=True,
+                values=_controller_values(settings, platform.vpc_cidr),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # The controller's CRDs come with the release: the custom resources must wait for it.
+        after_release = pulumi.ResourceOptions(parent=self, depends_on=[release])
+        status = k8s.core.v1.Service(
+            f"{name}-nginx-status",
+            k8s.core.v1.ServiceInitArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="nginx-status", namespace=CONTROLLER_NAMESPACE),
+                spec=k8s.core.v1.ServiceSpecArgs(
+                    selector=CONTROLLER_LABELS,
+                    ports=[k8s.core.v1.ServicePortArgs(name="status", port=STATUS_PORT, target_port=STATUS_PORT)],
+                ),
+            ),
+            opts=after_release,
+        )
+        internal_only = f"{name}-internal-only"
+        policy = k8s.apiextensions.CustomResource(
+            internal_only,
+            api_version="k8s.nginx.org/v1",
+            kind="Policy",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=internal_only, namespace=platform.namespace),
+            spec={"accessControl": {"allow": [platform.vpc_cidr]}},
+            opts=after_release,
+        )
+        service = pulumi.Output.from_input(args.backend_names).apply(_one_service)
+        k8s.apiextensions.CustomResource(
+            f"{name}-virtual-server",
+            api_version="k8s.nginx.org/v1",
+            kind="VirtualServer",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=platform.namespace),
+            spec={
+                "host": platform.host,
+                "ingressClassName": INGRESS_CLASS,
+                "upstreams": [
+                    _api_upstream(settings, service, args.backend_port),
+                    _websocket_upstream(settings, service, args.backend_port),
+                ],
+                "routes": [
+                    {"path": "/", "action": {"pass": "api"}},
+                    {"path": "/ws/", "action": {"pass": "ws"}},
+                    {
+                        "path": "/metrics",
+                        "policies": [{"name": internal_only}],
+                        "action": {"pass": "api"},
+                    },
+                ],
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[release, policy]),
+        )
+        self.url = pulumi.Output.from_input(f"http://{platform.host}")
+        self.status_url = pulumi.Output.concat(
+            "http://",
+            cast(pulumi.Output[str], status.metadata.name),
+            f".{CONTROLLER_NAMESPACE}.svc.cluster.local:{STATUS_PORT}/stub_status",
+        )
+        self.register_outputs({"url": self.url, "status_url": self.status_url})
+
+
+def _one_service(names: Sequence[str]) -> str:
+    if len(names) != 1:
+        raise ValueError(f"the eks balancer routes to exactly one backend Service, got {list(names)}")
+    return names[0]
+
+
+def _controller_values(settings: BalancerConfig, vpc_cidr: str) -> dict[str, object]:
+    """The chart's values. The NLB comes from EKS's built-in service controller (no AWS Load Balancer
+    Controller needed): instance targets with `externalTrafficPolicy: Local` keep the client's own address,
+    which ip_hash and the internal-only policy depend on, and skip a second hop between nodes."""
+    return {
+        "controller": {
+            "replicaCount": CONTROLLER_REPLICAS,
+            "selectorLabels": CONTROLLER_LABELS,
+            "enableCustomResources": True,
+            "ingressClass": {"name": INGRESS_CLASS, "create": True},
+            "config": {
+                "entries": {
+                    "worker-connections": str(settings.worker_connections),
+                    # A proxied WebSocket holds two descriptors, plus files and logs: allow twice as many.
+                    "worker-rlimit-nofile": str(2 * settings.worker_connections),
+                    "server-tokens": "False",
+                }
+            },
+            "service": {
+                "type": "LoadBalancer",
+                "externalTrafficPolicy": "Local",
+                "annotations": {
+                    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+                    "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
+                },
+            },
+            # stub_status on :8080, for addresses in the VPC only (nodes, pods, the status Service's callers).
+            "nginxStatus": {"enable": True, "port": STATUS_PORT, "allowCidrs": vpc_cidr},
+            "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
+        },
+        "prometheus": {"create": True, "port": 9113},
+    }
+
+
+def _api_upstream(settings: BalancerConfig, service: pulumi.Output[str], port: int) -> dict[str, object]:
+    return {
+        "name": "api",
+        "service": service,
+        "port": port,
+        "lb-method": LB_METHODS[settings.algorithm],
+        "max-fails": settings.max_fails,
+        "fail-timeout": settings.fail_timeout,
+        "keepalive": settings.keepalive,
+        "connect-timeout": settings.connect_timeout,
+        "read-timeout": settings.read_timeout,
+        "send-timeout": settings.send_timeout,
+        "client-max-body-size": settings.client_max_body_size,
+        "next-upstream": NEXT_UPSTREAM,
+        "next-upstream-timeout": settings.read_timeout,
+    }
+
+
+def _websocket_upstream(settings: BalancerConfig, service: pulumi.Output[str], port: int) -> dict[str, object]:
+    """Sticky by client address, long idle timeouts, frames passed on unbuffered. The Upgrade handshake
+    needs no setting: the VirtualServer forwards it by itself."""
+    return {
+        "name": "ws",
+        "service": service,
+        "port": port,
+        "lb-method": LB_METHODS[settings.websocket_affinity],
+        "max-fails": settings.max_fails,
+        "fail-timeout": settings.fail_timeout,
+        "connect-timeout": settings.connect_timeout,
+        "read-timeout": settings.websocket_timeout,
+        "send-timeout": settings.websocket_timeout,
+        "buffering": False,
+    }

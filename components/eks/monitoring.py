@@ -1,0 +1,75 @@
+"""Monitoring for the prod target: Prometheus from its community chart, scraping every pod that asks for it
+by annotation (each backend replica, and the ingress controllers' exporter)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config import MonitoringConfig
+from components.eks.cluster import Platform
+
+PROMETHEUS_CHART_REPO = "https://prometheus-community.github.io/helm-charts"
+PROMETHEUS_CHART_VERSION = "27.19.0"
+PROMETHEUS_STORAGE = "20Gi"
+
+
+@dataclass
+class MonitoringArgs:
+    """What monitoring is built from."""
+
+    platform: Platform
+    """The platform: the namespace and the storage class."""
+    settings: MonitoringConfig
+    """The Prometheus image (the same one docker runs)."""
+    backend_names: pulumi.Input[Sequence[str]]
+    """Unused on eks: pods are found by their `prometheus.io/scrape` annotation, so new replicas are scraped
+    without a config change."""
+    backend_port: int
+    """Unused on eks: each pod's annotation names its port."""
+
+
+class Monitoring(pulumi.ComponentResource):
+    """Prometheus inside the cluster only (a ClusterIP Service); reach it with `kubectl port-forward`."""
+
+    url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
+        platform = args.platform
+        super().__init__(
+            "brain:eks:Monitoring",
+            name,
+            None,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=platform.providers)),
+        )
+        repository, tag = args.settings.prometheus_image.rsplit(":", 1)
+        release = k8s.helm.v3.Release(
+            f"{name}-prometheus",
+            k8s.helm.v3.ReleaseArgs(
+                name="prometheus",
+                chart="prometheus",
+                version=PROMETHEUS_CHART_VERSION,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=PROMETHEUS_CHART_REPO),
+                namespace=platform.namespace,
+                values={
+                    # The chart's default jobs include `kubernetes-pods`, which honours the annotations.
+                    "server": {
+                        "image": {"repository": f"docker.io/{repository}", "tag": tag},
+                        "persistentVolume": {"size": PROMETHEUS_STORAGE, "storageClass": platform.storage_class},
+                    },
+                    "alertmanager": {"enabled": False},
+                    "kube-state-metrics": {"enabled": False},
+                    "prometheus-node-exporter": {"enabled": False},
+                    "prometheus-pushgateway": {"enabled": False},
+                },
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.url = pulumi.Output.concat(
+            "http://prometheus-server.", cast(pulumi.Output[str], release.namespace), ".svc.cluster.local"
+        )
+        self.register_outputs({"url": self.url})
