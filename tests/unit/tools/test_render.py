@@ -142,8 +142,18 @@ def test_render_replaces_earlier_artifacts_and_keeps_other_files(tmp_path: Path,
     (out / "notes.txt").write_text("mine")
     result = render("--stack", "dev", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert files_under(out) == {**files_under(dev_render[0]), "notes.txt": "mine"}
+    written = files_under(out)
+    assert sorted(written) == ["nginx.conf", "notes.txt", "resources.json"], "stale manifests must go"
+    assert written["notes.txt"] == "mine"
+    assert written["nginx.conf"] == (dev_render[0] / "nginx.conf").read_text()
     assert [path.name for path in tmp_path.iterdir()] == ["render"], "the staging directory must be gone"
+
+
+def test_two_renders_are_byte_identical(tmp_path: Path) -> None:
+    """The SDK registers concurrently; the render's order must not depend on it, or every diff is noise."""
+    for out in ("first", "second"):
+        assert render("--stack", "dev", "--out", str(tmp_path / out)).returncode == 0
+    assert files_under(tmp_path / "first") == files_under(tmp_path / "second")
 
 
 def test_set_overrides_reach_the_render(tmp_path: Path) -> None:
@@ -158,20 +168,24 @@ def test_set_overrides_reach_the_render(tmp_path: Path) -> None:
 @pytest.mark.skipif(
     not (ROOT / "Pulumi.prod.yaml").is_file(), reason="the prod stack (Pulumi.prod.yaml, target eks) is not in this checkout yet"
 )
-def test_prod_render_writes_one_manifest_per_kubernetes_object(tmp_path: Path) -> None:
+@pytest.mark.parametrize("overrides", [[], ["--set", "data.mode=in_cluster"]], ids=["managed", "in_cluster"])
+def test_prod_render_writes_one_manifest_per_kubernetes_object(tmp_path: Path, overrides: list[str]) -> None:
     out = tmp_path / "prod"
-    result = render("--stack", "prod", "--out", str(out))
+    result = render("--stack", "prod", "--out", str(out), *overrides)
     assert result.returncode == 0, f"prod render failed:\n{result.stderr[-3000:]}"
     entries = json.loads((out / "resources.json").read_text())
     kubernetes = [entry for entry in entries if entry["type"].startswith("kubernetes:")]
-    assert kubernetes, "the prod stack registers Kubernetes objects"
-    manifests = sorted((out / "manifests").glob("*.yaml"))
-    assert manifests, "no manifests written"
-    for path in manifests:
+    manifests = {path.name: path for path in (out / "manifests").glob("*.yaml")}
+    assert len(manifests) == len(kubernetes), f"{len(kubernetes)} Kubernetes resources but manifests {sorted(manifests)}"
+    kinds = {name.split("-", 1)[0] for name in manifests}
+    assert {"deployment", "virtualserver", "release", "horizontalpodautoscaler"} <= kinds, sorted(manifests)
+    for name, path in manifests.items():
         documents = list(yaml.safe_load_all(path.read_text()))
-        assert len(documents) == 1 and isinstance(documents[0], dict), f"{path.name}: one object expected"
-        assert {"apiVersion", "kind", "metadata"} <= documents[0].keys() or "chart" in documents[0], path.name
+        assert len(documents) == 1 and isinstance(documents[0], dict), f"{name}: one object expected"
+        required = {"chart", "version", "namespace"} if name.startswith("release-") else {"apiVersion", "kind", "metadata"}
+        assert required <= documents[0].keys(), f"{name} lacks {required - documents[0].keys()}"
     assert not (out / "nginx.conf").exists(), "no container receives an nginx.conf on eks"
-    secrets = [mock_secret_value(r["name"]) for r in entries if r["type"] == RANDOM_PASSWORD]
+    secrets = [mock_secret_value(entry["name"]) for entry in entries if entry["type"] == RANDOM_PASSWORD]
+    assert secrets, "the prod stack generates its data tier's passwords"
     for name, text in files_under(out).items():
         assert not [secret for secret in secrets if secret in text], f"{name} leaks a generated secret"
