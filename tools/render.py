@@ -147,7 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.diff:
-        from tools.render_diff import main as diff_main  # noqa: PLC0415  only the diff mode needs it
+        if args.out or args.overrides:
+            parser.error("--diff compares two finished renders; --out and --set go with --stack")
+        from tools.render_diff import main as diff_main  # noqa: PLC0415  render_diff imports this module
 
         return diff_main(*args.diff)
     if args.out is None:

@@ -74,6 +74,11 @@ def test_diff_of_a_directory_that_is_not_a_render_exits_2(tmp_path: Path, render
     assert "resources.json" in result.stderr and str(tmp_path) in result.stderr
 
 
+def test_diff_refuses_render_options(renders: tuple[Path, Path]) -> None:
+    result = cli("--diff", *map(str, renders), "--set", "backend.replicas=2")
+    assert result.returncode == 2 and "--set go with --stack" in result.stderr, result.stderr
+
+
 def test_changed_paths_walk_dicts_and_lists() -> None:
     old = {"envs": ["A=1", "B=2"], "ports": [{"internal": 8000}], "name": "x"}
     new = {"envs": ["A=1", "B=3", "C=4"], "ports": [{"internal": 8001}], "labels": {"app": "y"}}
