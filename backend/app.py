@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 import redis.asyncio as redis
-from fastapi import FastAPI, HTTPException, Request, WebSocket
+from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -54,6 +54,7 @@ def create_backend(settings: Settings) -> Backend:
         else None
     )
     hub = BroadcastHub(instance, settings.redis_url)
+    metrics.websocket_clients.set_function(lambda: hub.client_count)
     readiness = Readiness(draining)
     if settings.database_url:
         readiness.checks["postgres"] = postgres_check(settings.database_url)
@@ -101,6 +102,7 @@ def create_backend(settings: Settings) -> Backend:
             "pid": os.getpid(),
             "uptime_seconds": round(time.monotonic() - started, 3),
             "connections_accepted": metrics.connections_accepted,
+            "websocket_clients": hub.client_count,
             "broadcast_delivery": hub.delivery,
         }
 
@@ -119,9 +121,9 @@ def create_backend(settings: Settings) -> Backend:
     @app.websocket("/ws/{path:path}")
     async def websocket(socket: WebSocket) -> None:
         await socket.accept()
-        await socket.send_json({"instance": instance})
-        hub.add(socket)
         try:
+            await socket.send_json({"instance": instance})
+            hub.add(socket)
             while True:
                 message = await socket.receive()
                 if message["type"] == "websocket.disconnect":
@@ -138,6 +140,8 @@ def create_backend(settings: Settings) -> Backend:
                     await _publish(hub, value)
                 except HTTPException as error:
                     await socket.send_json({"instance": instance, "error": error.detail})
+        except WebSocketDisconnect:
+            pass  # the client went away while we were sending: nothing to clean up but the registration
         finally:
             hub.discard(socket)
 

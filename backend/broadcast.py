@@ -19,7 +19,8 @@ from starlette.websockets import WebSocket
 
 CHANNEL = "brain:websocket:broadcast"
 SEND_TIMEOUT_SECONDS = 5.0
-"""A client that cannot take a message in this time is dropped, so one stalled client never delays the rest."""
+"""A client that cannot take a message in this time gets no more broadcasts: a stalled client holds up the
+fan-out of the next message for at most this long, and never the delivery of the current one to others."""
 REDIS_TIMEOUT_SECONDS = 1.0
 RECONNECT_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0)
 """Waits between attempts to resubscribe after Redis went away; the last one repeats."""
@@ -52,6 +53,11 @@ class BroadcastHub:
         """Who a broadcast reaches: "redis" (every replica) or "local" (this process only)."""
         return "redis" if self._client is not None else "local"
 
+    @property
+    def client_count(self) -> int:
+        """How many clients this process delivers broadcasts to."""
+        return len(self._sockets)
+
     def add(self, socket: WebSocket) -> None:
         self._sockets.add(socket)
 
@@ -60,7 +66,7 @@ class BroadcastHub:
 
     async def publish(self, value: object) -> None:
         """Sends `{"broadcast": value, "from": <this instance>}` to every client; raises if Redis is unreachable."""
-        envelope = json.dumps({"broadcast": value, "from": self.instance})
+        envelope = json.dumps({"broadcast": value, "from": self.instance}, separators=(",", ":"))
         if self._client is None:
             await self._deliver(envelope)
         else:

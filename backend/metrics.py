@@ -53,6 +53,12 @@ class Metrics:
             ["instance"],
             registry=self.registry,
         ).labels(instance=instance)
+        self.websocket_clients = Gauge(
+            "brain_websocket_clients",
+            "WebSocket clients connected to this process (the ones a broadcast is delivered to).",
+            ["instance"],
+            registry=self.registry,
+        ).labels(instance=instance)
         self._connections = Counter(
             "brain_http_connections_total",
             "TCP connections accepted; far fewer than requests when clients (nginx) reuse them.",

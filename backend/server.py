@@ -9,18 +9,21 @@ SIGINT skips waiting for in-flight requests.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import signal
 import socket
 import time
 from types import FrameType
+from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from backend.app import MAX_BROADCAST_BYTES, Backend
 
-GRACEFUL_SHUTDOWN_SECONDS = 20.0
+GRACEFUL_SHUTDOWN_SECONDS = 20
 """How long in-flight requests may take after the drain window; within Docker's and Kubernetes' 30 s grace."""
 GOING_AWAY = 1001
 
@@ -34,7 +37,7 @@ def serve(backend: Backend) -> None:
     class ConnectionCountingProtocol(H11Protocol):
         """uvicorn's h11 protocol, counting each accepted TCP connection (one protocol instance per connection)."""
 
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport: asyncio.Transport) -> None:
             backend.metrics.connection_accepted()
             super().connection_made(transport)
 
@@ -46,8 +49,10 @@ def serve(backend: Backend) -> None:
         ws="websockets-sansio",
         ws_max_size=MAX_BROADCAST_BYTES,
         lifespan="on",
+        log_config=_log_config(),
         access_log=settings.access_log,
-        timeout_graceful_shutdown=int(GRACEFUL_SHUTDOWN_SECONDS),
+        timeout_keep_alive=settings.keepalive_timeout_seconds,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     DrainingServer(config, backend).run()
 
@@ -85,3 +90,10 @@ class DrainingServer(uvicorn.Server):
             server.close()
         await self._backend.hub.close_all(GOING_AWAY)
         await super().shutdown(sockets)
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, with the backend's own loggers (broadcast, drain) printed the same way."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["backend"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config

@@ -9,6 +9,11 @@ Dependencies (each optional; readiness checks only what is configured; an empty 
 - `DATABASE_URL` (PostgreSQL), `REDIS_URL`, `QDRANT_URL` with `QDRANT_API_KEY`.
 - Without `REDIS_URL`, a broadcast reaches only this process's WebSocket clients.
 
+Connections:
+- `KEEPALIVE_TIMEOUT_SECONDS` (default 75): how long an idle keep-alive connection stays open. Keep it longer
+  than the balancer's upstream `keepalive_timeout` (nginx: 60 s), so the balancer closes idle pooled
+  connections, never the backend under a request that is already on its way.
+
 Shutdown:
 - `DRAIN_SECONDS` (default 0; the image sets 5): after SIGTERM, keep serving for this long with readiness 503
   so a balancer can notice, then stop accepting and let in-flight requests finish.
@@ -50,6 +55,7 @@ class Settings:
     qdrant_url: str | None
     qdrant_api_key: str | None = field(repr=False)
     response_delay_ms: float
+    keepalive_timeout_seconds: int
     drain_seconds: float
     access_log: bool
 
@@ -67,6 +73,9 @@ class Settings:
             qdrant_url=reader.text("QDRANT_URL"),
             qdrant_api_key=reader.text("QDRANT_API_KEY"),
             response_delay_ms=reader.number("RESPONSE_DELAY_MS", 0.0, float, minimum=0, allowed="a number >= 0"),
+            keepalive_timeout_seconds=reader.number(
+                "KEEPALIVE_TIMEOUT_SECONDS", 75, int, minimum=1, allowed="a whole number of seconds >= 1"
+            ),
             drain_seconds=reader.number("DRAIN_SECONDS", 0.0, float, minimum=0, allowed="a number >= 0"),
             access_log=reader.flag("ACCESS_LOG", True),
         )

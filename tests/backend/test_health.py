@@ -28,6 +28,7 @@ def test_ready_checks_redis_and_the_broadcast_subscription(
     backend = start_backend(env={"REDIS_URL": redis_server.url})
     status, body = backend.get("/health/ready")
     assert (status, body["checks"]) == (200, {"redis": "ok", "redis_subscription": "ok"}), body
+    assert "subscribed to brain:websocket:broadcast" in backend.log_tail(), "the backend's own log lines are lost"
 
 
 def test_ready_is_503_while_configured_redis_is_down_and_recovers(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.backend.conftest import RECEIVE_TIMEOUT_SECONDS, StartBackend, receive_json
+from tests.backend.conftest import RECEIVE_TIMEOUT_SECONDS, StartBackend, metric_value, receive_json
+from tests.support.processes import wait_until
 
 
 @pytest.mark.parametrize("path", ["/ws/", "/ws/agents/42", "/ws/chat?room=a"])
@@ -59,3 +61,18 @@ def test_a_binary_message_closes_with_1003_and_the_backend_stays_up(start_backen
 
     assert asyncio.run(scenario()) == 1003
     assert backend.get("/health/ready")[0] == 200
+
+
+def test_connected_clients_are_counted_in_info_and_metrics(start_backend: StartBackend) -> None:
+    backend = start_backend("backend-count")
+
+    async def scenario() -> Any:
+        async with connect(backend.ws_url()) as first, connect(backend.ws_url("/ws/x")) as second:
+            for socket in (first, second):
+                await receive_json(socket)
+            return backend.get("/api/agents/info")[1]["websocket_clients"], metric_value(
+                backend, "brain_websocket_clients", instance="backend-count"
+            )
+
+    assert asyncio.run(scenario()) == (2, 2)
+    wait_until(lambda: backend.get("/api/agents/info")[1]["websocket_clients"] == 0, 5, "both clients to be gone")
