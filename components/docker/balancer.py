@@ -16,6 +16,10 @@ from nginx_conf import NginxRuntime, UpstreamServer, render_nginx_conf
 DOCKER_DNS = "127.0.0.11"
 """Docker's embedded DNS: nginx re-resolves replica names through it, so a replaced replica's new IP is found."""
 
+OPEN_FILES = 65536
+"""The container's descriptor limit: thousands of WebSockets need many (each proxied one takes two). The
+rendering is told, so worker_rlimit_nofile never asks for more than the container grants."""
+
 
 @dataclass
 class BalancerArgs:
@@ -41,7 +45,7 @@ class Balancer(pulumi.ComponentResource):
     def __init__(self, name: str, args: BalancerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("brain:docker:Balancer", name, None, opts)
         settings = args.settings
-        runtime = NginxRuntime(version=settings.nginx_version, resolver=DOCKER_DNS)
+        runtime = NginxRuntime(version=settings.nginx_version, resolver=DOCKER_DNS, max_open_files=OPEN_FILES)
         self.nginx_conf = pulumi.Output.from_input(args.backend_names).apply(
             lambda names: render_nginx_conf(
                 settings, [UpstreamServer(host=host, port=args.backend_port) for host in names], runtime
@@ -57,8 +61,7 @@ class Balancer(pulumi.ComponentResource):
                     docker.ContainerPortArgs(internal=settings.port, external=settings.port, ip=settings.bind_address)
                 ],
                 networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.platform.network_name)],
-                # Thousands of WebSockets need as many descriptors (each proxied one takes two).
-                ulimits=[docker.ContainerUlimitArgs(name="nofile", soft=65536, hard=65536)],
+                ulimits=[docker.ContainerUlimitArgs(name="nofile", soft=OPEN_FILES, hard=OPEN_FILES)],
                 healthcheck=docker.ContainerHealthcheckArgs(
                     tests=["CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{settings.port}/nginx_status"],
                     interval="5s",
