@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from components.config import Affinity, Algorithm, BalancerConfig
-from components.docker.balancer import DOCKER_DNS
 from nginx_conf import NginxRuntime, UpstreamServer, render_nginx_conf
 from nginx_conf.render import RESOLVE_SINCE
 from tests.support.nginx import nginx_binary, nginx_test, nginx_version
+from tools.program import reveal, run_program
 
 ALGORITHMS: tuple[str, ...] = get_args(Algorithm)
 AFFINITIES: tuple[str, ...] = get_args(Affinity)
@@ -127,20 +127,18 @@ def test_nginx_accepts_any_valid_balancer_config(case: tuple[BalancerConfig, int
 def test_docker_rendering_passes_nginx_t_once_mapped_to_this_machine(tmp_path: Path):
     """The image's nginx is newer than Debian's: check all of its rendering that this nginx can read.
 
-    The rendering is exactly the Docker balancer's (image version, Docker DNS, replica names). Then only the
-    differences of this machine are mapped: `resolve`, the one parameter an nginx before 1.27.3 does not know,
-    is dropped; the replica names, which only Docker's DNS knows, become loopback addresses; and the image's
-    `nginx` user becomes the one running this test.
+    The config is the one the dev stack uploads into the nginx container (image version, Docker DNS, replica
+    names). Then only the differences of this machine are mapped: `resolve`, the one parameter an nginx
+    before 1.27.3 does not know, is dropped; the replica names, which only Docker's DNS knows, become loopback
+    addresses; and the image's `nginx` user becomes the one running this test.
     """
-    balancer = BalancerConfig(algorithm="weighted", weights=[3, 2, 1], websocket_affinity="consistent_hash")
+    run = run_program("dev", ["balancer.algorithm=weighted", "balancer.weights=[3,2,1]",
+                              "balancer.websocket_affinity=consistent_hash"])
+    (upload,) = reveal(run.named("brain-nginx").inputs["uploads"])
+    docker_conf: str = upload["content"]
     names = [f"backend-{number}" for number in (1, 2, 3)]
-    docker_conf = render_nginx_conf(
-        balancer,
-        [UpstreamServer(name, 8000) for name in names],
-        NginxRuntime(version=balancer.nginx_version, resolver=DOCKER_DNS),
-    )
     server_lines = re.findall(r"^\s*server \S+ .*;$", docker_conf, flags=re.MULTILINE)
-    assert len(server_lines) == 2 * len(names), server_lines
+    assert [line.split()[1] for line in server_lines] == [f"{name}:8000" for name in names] * 2, server_lines
     assert all(line.endswith(" resolve;") for line in server_lines), server_lines
 
     mapped = docker_conf
