@@ -115,10 +115,12 @@ def render_nginx_conf(balancer: BalancerConfig, servers: Sequence[UpstreamServer
             "worker_rlimit_nofile": str(_worker_open_files(balancer, runtime)),
             "temp_paths": _temp_paths(runtime.temp_dir),
             "resolver": _resolver(runtime),
-            "api_upstream": _upstream("brain_backend", balancer.algorithm, servers, weights, balancer, runtime),
+            "api_upstream": _upstream(
+                "brain_backend", balancer.algorithm, servers, weights, balancer, runtime, keepalive_pool=True
+            ),
             # Weights describe a replica's capacity, so they shape the WebSocket placement too.
             "websocket_upstream": _upstream(
-                "brain_websocket", balancer.websocket_affinity, servers, weights, balancer, runtime, keepalive=False
+                "brain_websocket", balancer.websocket_affinity, servers, weights, balancer, runtime, keepalive_pool=False
             ),
             "listen": _address(runtime.listen_address, balancer.port),
             "client_max_body_size": balancer.client_max_body_size,
@@ -160,14 +162,15 @@ def _upstream(
     weights: Sequence[int | None],
     balancer: BalancerConfig,
     runtime: NginxRuntime,
-    keepalive: bool = True,
+    *,
+    keepalive_pool: bool,
 ) -> str:
     """One upstream block. A WebSocket keeps its upstream connection for good, so it has no idle pool."""
     directive, why = _METHODS[method]
     lines = [f"# {line}" for line in why.splitlines()]
     lines += [
         f"upstream {name} {{",
-        "    # Shared by all workers: failure counts and least_conn's counts are the balancer's, not a worker's.",
+        "    # Shared memory: every worker sees the same failure counts (and least_conn the same connection counts).",
         f"    zone {name} 64k;",
     ]
     if directive:
@@ -179,7 +182,7 @@ def _upstream(
             f"    server {_address(server.host, server.port)}{weight_part} "
             f"max_fails={balancer.max_fails} fail_timeout={balancer.fail_timeout}{resolve};"
         )
-    if keepalive and balancer.keepalive > 0:
+    if keepalive_pool and balancer.keepalive > 0:
         lines += [
             "    # Idle connections each worker keeps open to the replicas, so requests skip the TCP handshake.",
             f"    keepalive {balancer.keepalive};",
