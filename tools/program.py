@@ -6,6 +6,7 @@ exactly what the tests check. Needs no Pulumi CLI, no Docker and no cloud creden
 
 from __future__ import annotations
 
+import asyncio
 import json
 import runpy
 from collections.abc import Callable, Iterable, Mapping
@@ -42,6 +43,8 @@ class RegisteredResource:
     """URNs of explicit and property dependencies."""
     custom: bool = True
     """False for component resources (local or provider-implemented), which Kubernetes never sees."""
+    provider: str | None = None
+    """The explicit provider reference (`<provider urn>::<id>`), if any."""
 
 
 @dataclass
@@ -105,7 +108,9 @@ _COMPUTED_OUTPUTS: dict[str, Callable[[str], dict[str, Any]]] = {
         "oidcProviderArn": f"arn:aws:iam::{_MOCK_ACCOUNT}:oidc-provider/oidc.eks.mock.amazonaws.com/id/{name}",
         "oidcIssuer": f"oidc.eks.mock.amazonaws.com/id/{name}",
     },
-    "aws:iam/role:Role": lambda name: {"arn": f"arn:aws:iam::{_MOCK_ACCOUNT}:role/{name}"},
+    "aws:iam/role:Role": lambda name: {"arn": f"arn:aws:iam::{_MOCK_ACCOUNT}:role/{name}", "name": name},
+    "aws:rds/subnetGroup:SubnetGroup": lambda name: {"name": name},
+    "aws:elasticache/subnetGroup:SubnetGroup": lambda name: {"name": name},
     "aws:rds/instance:Instance": lambda name: {"address": f"{name}.mock.rds.amazonaws.com"},
     "aws:elasticache/replicationGroup:ReplicationGroup": lambda name: {
         "primaryEndpointAddress": f"master.{name}.mock.cache.amazonaws.com"
@@ -178,6 +183,7 @@ class _RecordingMonitor(mocks.MockMonitor):
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     depends_on=sorted(dependencies),
                     custom=bool(request.custom),
+                    provider=request.provider or None,
                 )
             )
         return response
@@ -248,6 +254,23 @@ def run_program(
 
     `registered` receives every resource as it is registered, so a caller can see what a failed run created.
     """
+    # A fresh event loop per run: async work of one run never lands in the next, and a caller that used
+    # asyncio.run() (which leaves no current loop) does not break the SDK's synchronous waits.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return _run(stack, overrides, config, registered)
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+def _run(
+    stack: str,
+    overrides: Iterable[str],
+    config: Mapping[str, str] | None,
+    registered: list[RegisteredResource] | None,
+) -> ProgramRun:
     monitor = _RecordingMonitor(registered if registered is not None else [])
     pulumi.runtime.set_all_config(dict(config) if config is not None else stack_config(stack, overrides))
     settings.ROOT.set(None)  # a fresh root stack, so no output of an earlier run leaks into this one
