@@ -1,0 +1,89 @@
+"""/nginx_status: stub_status for internal callers, 403 for anyone else.
+
+Every loopback address is internal, so the outside caller is a real one: a network namespace joined to the
+host by a veth pair, with a TEST-NET-2 address (198.51.100.0/24, RFC 5737) that no allow list admits.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from components.config import BalancerConfig
+from tests.live.topology import StartBalancer
+from tests.support.processes import require_binary
+
+pytestmark = pytest.mark.live
+
+COMMAND_TIMEOUT_SECONDS = 20
+
+
+@dataclass(frozen=True)
+class OutsideNetwork:
+    """A network namespace whose only address is `client`, reaching the host at `host`."""
+
+    namespace: str
+    host: str
+    client: str
+
+    def get_status(self, url: str) -> int:
+        """The HTTP status of GET `url`, fetched from inside the namespace."""
+        fetch = (
+            "import sys, urllib.request, urllib.error\n"
+            "try:\n    print(urllib.request.urlopen(sys.argv[1], timeout=10).status)\n"
+            "except urllib.error.HTTPError as error:\n    print(error.code)\n"
+        )
+        completed = _ip("netns", "exec", self.namespace, sys.executable, "-c", fetch, url)
+        return int(completed.stdout.strip())
+
+
+def _ip(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["ip", *args], capture_output=True, text=True, check=True, timeout=COMMAND_TIMEOUT_SECONDS
+    )
+
+
+@pytest.fixture
+def outside_network() -> Iterator[OutsideNetwork]:
+    require_binary("ip")
+    # One /30 per test process, so two suites running side by side do not claim the same addresses.
+    base = 4 * (os.getpid() % 64)
+    name = f"brainlive{os.getpid()}"
+    host_link, client_link = f"bh{os.getpid()}", f"bc{os.getpid()}"
+    network = OutsideNetwork(name, f"198.51.100.{base + 1}", f"198.51.100.{base + 2}")
+    try:
+        _ip("netns", "add", name)
+    except subprocess.CalledProcessError as error:
+        pytest.skip(f"cannot create a network namespace here (needs root with CAP_SYS_ADMIN): {error.stderr.strip()}")
+    try:
+        _ip("link", "add", host_link, "type", "veth", "peer", "name", client_link)
+        _ip("link", "set", client_link, "netns", name)
+        _ip("addr", "add", f"{network.host}/30", "dev", host_link)
+        _ip("link", "set", host_link, "up")
+        _ip("-n", name, "addr", "add", f"{network.client}/30", "dev", client_link)
+        _ip("-n", name, "link", "set", client_link, "up")
+        yield network
+    finally:
+        subprocess.run(["ip", "link", "del", host_link], capture_output=True, timeout=COMMAND_TIMEOUT_SECONDS)
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=COMMAND_TIMEOUT_SECONDS)
+
+
+def test_nginx_status_answers_internal_callers(start_balancer: StartBalancer):
+    balancer = start_balancer(BalancerConfig())
+    response = httpx.get(balancer.url("/nginx_status"), timeout=10)
+    assert response.status_code == 200, f"expected 200 from loopback, got {response.status_code}: {response.text}"
+    assert "Active connections" in response.text
+
+
+def test_nginx_status_refuses_outside_callers(start_balancer: StartBalancer, outside_network: OutsideNetwork):
+    balancer = start_balancer(BalancerConfig(), listen_address="0.0.0.0")
+    outside_url = f"http://{outside_network.host}:{balancer.port}"
+    assert outside_network.get_status(f"{outside_url}/health/live") == 200, "the outside caller cannot reach nginx"
+    assert outside_network.get_status(f"{outside_url}/nginx_status") == 403
+    assert outside_network.get_status(f"{outside_url}/metrics") == 403
