@@ -77,7 +77,9 @@ def create_backend(settings: Settings) -> Backend:
             if qdrant_client is not None:
                 await qdrant_client.aclose()
 
-    app = FastAPI(title="BRAiN Core reference backend", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="BRAiN Core reference backend", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.add_middleware(CloseConnectionsWhileDraining, draining=draining)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     started = time.monotonic()

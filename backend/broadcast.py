@@ -75,6 +75,7 @@ class BroadcastHub:
     async def run_subscriber(self) -> None:
         """Forever: subscribe, fan messages out, and resubscribe after any Redis failure. Cancel to stop."""
         if self._subscriber is None:
+            logger.warning("REDIS_URL is not set: broadcasts reach this process's WebSocket clients only")
             return
         failures = 0
         while True:
@@ -87,12 +88,13 @@ class BroadcastHub:
                             logger.info("subscribed to %s", CHANNEL)
                         elif message["type"] == "message":
                             await self._deliver(message["data"])
+                raise ConnectionError("the subscription ended")  # never expected; retry after a pause, never spin
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # Redis went away (or never was there): keep trying, never die
                 delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
                 if failures == 0:  # once per outage, not once per attempt
-                    logger.warning("subscription to %s lost (%s); retrying", CHANNEL, error)
+                    logger.warning("subscription to %s failed (%s); retrying", CHANNEL, error)
                 failures += 1
                 await asyncio.sleep(delay)
             finally:

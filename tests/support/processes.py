@@ -11,6 +11,7 @@ import contextlib
 import http.client
 import json
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -271,8 +272,6 @@ def _postgres_run_as() -> str | None:
     if os.geteuid() != 0:
         return None
     try:
-        import pwd
-
         pwd.getpwnam("postgres")
     except KeyError:
         reason = "running as root and there is no `postgres` user to run PostgreSQL as"
