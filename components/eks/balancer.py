@@ -175,36 +175,50 @@ def _controller_values(settings: BalancerConfig, vpc_cidr: str) -> dict[str, obj
     }
 
 
-def _api_upstream(settings: BalancerConfig, service: pulumi.Output[str], port: int) -> dict[str, object]:
+def _upstream(
+    name: str, lb_method: str, settings: BalancerConfig, service: pulumi.Output[str], port: int, **fields: object
+) -> dict[str, object]:
+    """An upstream over the backend Service: its algorithm, passive health checks (a pod failing `max-fails`
+    times is left out for `fail-timeout`; the readiness probe removes it for good) and connect timeout."""
     return {
-        "name": "api",
+        "name": name,
         "service": service,
         "port": port,
-        "lb-method": LB_METHODS[settings.algorithm],
+        "lb-method": LB_METHODS[lb_method],
         "max-fails": settings.max_fails,
         "fail-timeout": settings.fail_timeout,
-        "keepalive": settings.keepalive,
         "connect-timeout": settings.connect_timeout,
-        "read-timeout": settings.read_timeout,
-        "send-timeout": settings.send_timeout,
-        "client-max-body-size": settings.client_max_body_size,
-        "next-upstream": NEXT_UPSTREAM,
-        "next-upstream-timeout": settings.read_timeout,
+        **{key.replace("_", "-"): value for key, value in fields.items()},
     }
+
+
+def _api_upstream(settings: BalancerConfig, service: pulumi.Output[str], port: int) -> dict[str, object]:
+    """Requests: pooled upstream connections, the request timeouts, failover to the next pod."""
+    return _upstream(
+        "api",
+        settings.algorithm,
+        settings,
+        service,
+        port,
+        keepalive=settings.keepalive,
+        read_timeout=settings.read_timeout,
+        send_timeout=settings.send_timeout,
+        client_max_body_size=settings.client_max_body_size,
+        next_upstream=NEXT_UPSTREAM,
+        next_upstream_timeout=settings.read_timeout,
+    )
 
 
 def _websocket_upstream(settings: BalancerConfig, service: pulumi.Output[str], port: int) -> dict[str, object]:
     """Sticky by client address, long idle timeouts, frames passed on unbuffered. The Upgrade handshake
     needs no setting: the VirtualServer forwards it by itself."""
-    return {
-        "name": "ws",
-        "service": service,
-        "port": port,
-        "lb-method": LB_METHODS[settings.websocket_affinity],
-        "max-fails": settings.max_fails,
-        "fail-timeout": settings.fail_timeout,
-        "connect-timeout": settings.connect_timeout,
-        "read-timeout": settings.websocket_timeout,
-        "send-timeout": settings.websocket_timeout,
-        "buffering": False,
-    }
+    return _upstream(
+        "ws",
+        settings.websocket_affinity,
+        settings,
+        service,
+        port,
+        read_timeout=settings.websocket_timeout,
+        send_timeout=settings.websocket_timeout,
+        buffering=False,
+    )

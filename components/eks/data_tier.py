@@ -52,14 +52,20 @@ class DataTier(pulumi.ComponentResource):
         qdrant_api_key = self._password("qdrant-api-key")
         pg = settings.postgres
 
+        # What the data tier's own pods read (never a pod spec or a Helm value): Qdrant's key, and the in-cluster
+        # stores' passwords. Managed stores take theirs from the AWS API, so those stay out of the cluster.
+        credentials = {"qdrant-api-key": qdrant_api_key}
+        if settings.mode == "in_cluster":
+            credentials |= {"postgres-password": postgres_password, "redis-password": redis_password}
+        secret_name = self._credentials(credentials)
         if settings.mode == "managed":
             postgres_host = managed_postgres(f"{name}-postgres", self, platform, pg, postgres_password)
             redis_host = managed_redis(f"{name}-redis", self, platform, settings.redis, redis_password)
             postgres_options, redis_scheme = "?sslmode=require", "rediss"  # both services enforce TLS
         else:
-            postgres_host, redis_host = self._in_cluster_stores(settings, postgres_password, redis_password)
+            postgres_host, redis_host = self._in_cluster_stores(settings, secret_name)
             postgres_options, redis_scheme = "", "redis"
-        qdrant_host = self._qdrant(settings, qdrant_api_key)
+        qdrant_host = self._qdrant(settings, secret_name)
 
         self.connection = DataConnection(
             database_url=pulumi.Output.secret(
@@ -99,20 +105,25 @@ class DataTier(pulumi.ComponentResource):
         """A Service's DNS name, valid from any namespace."""
         return pulumi.Output.concat(service, ".", self._platform.namespace, ".svc.cluster.local")
 
-    def _in_cluster_stores(
-        self, settings: DataConfig, postgres_password: pulumi.Output[str], redis_password: pulumi.Output[str]
-    ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
-        """PostgreSQL and Redis StatefulSets, their passwords in a Secret; returns both hosts."""
-        platform, pg = self._platform, settings.postgres
-        credentials = k8s.core.v1.Secret(
+    def _credentials(self, values: dict[str, pulumi.Output[str]]) -> pulumi.Output[str]:
+        """A Secret with `values`; returns its name."""
+        secret = k8s.core.v1.Secret(
             f"{self._name}-data-credentials",
             k8s.core.v1.SecretInitArgs(
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{self._name}-data-credentials", namespace=platform.namespace),
-                string_data=pulumi.Output.secret({"postgres-password": postgres_password, "redis-password": redis_password}),
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"{self._name}-data-credentials", namespace=self._platform.namespace
+                ),
+                string_data=pulumi.Output.secret(values),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        secret_name = cast(pulumi.Output[str], credentials.metadata.name)
+        return cast(pulumi.Output[str], secret.metadata.name)
+
+    def _in_cluster_stores(
+        self, settings: DataConfig, secret_name: pulumi.Output[str]
+    ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """PostgreSQL and Redis StatefulSets reading their passwords from `secret_name`; returns both hosts."""
+        platform, pg = self._platform, settings.postgres
         stores = [
             StoreSpec(
                 key="postgres",
@@ -146,9 +157,10 @@ class DataTier(pulumi.ComponentResource):
             stateful_store(self._name, self, spec, platform.namespace, platform.storage_class)
         return self._service_host("postgres"), self._service_host("redis")
 
-    def _qdrant(self, settings: DataConfig, api_key: pulumi.Output[str]) -> pulumi.Output[str]:
+    def _qdrant(self, settings: DataConfig, secret_name: pulumi.Output[str]) -> pulumi.Output[str]:
         """Qdrant's chart: one pod (a Qdrant cluster only helps collections created with replicas), its
-        storage on the retained gp3 class. The API key is a Helm value, so Pulumi keeps the values secret.
+        storage on the retained gp3 class. The API key reaches Qdrant as an env var from `secret_name`, so it is
+        in no Helm value (the release record and the preview stay readable).
         The chart has no backups: take Qdrant snapshots, or use Qdrant Cloud for that. Returns the host."""
         release = k8s.helm.v3.Release(
             f"{self._name}-qdrant",
@@ -160,7 +172,12 @@ class DataTier(pulumi.ComponentResource):
                 namespace=self._platform.namespace,
                 values={
                     "replicaCount": 1,
-                    "apiKey": api_key,
+                    "env": [
+                        {
+                            "name": "QDRANT__SERVICE__API_KEY",
+                            "valueFrom": {"secretKeyRef": {"name": secret_name, "key": "qdrant-api-key"}},
+                        }
+                    ],
                     "persistence": {
                         "size": f"{settings.qdrant.storage_gb}Gi",
                         "storageClassName": self._platform.storage_class,

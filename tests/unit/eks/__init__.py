@@ -1,0 +1,1 @@
+"""Unit tests of the prod (eks) target under Pulumi mocks."""

@@ -1,0 +1,139 @@
+"""Prod data tier: managed stores Multi-AZ, encrypted, private and protected; in-cluster stores on retained
+volumes; Qdrant's chart; every credential generated, secret, and in no pod spec or Helm value."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tools.program import RegisteredResource, is_secret, mock_secret_value, reveal, run_program
+
+RDS = "aws:rds/instance:Instance"
+ELASTICACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
+STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+
+
+def _one(resources: list[RegisteredResource]) -> RegisteredResource:
+    assert len(resources) == 1, f"expected one, got {[resource.urn for resource in resources]}"
+    return resources[0]
+
+
+def test_postgres_is_multi_az_encrypted_private_and_protected() -> None:
+    inputs = (postgres := _one(run_program("prod").of_type(RDS))).inputs
+    assert postgres.protect, "a destroy or replacement must stop before the database"
+    assert inputs["deletionProtection"] is True
+    assert inputs["skipFinalSnapshot"] is False and inputs["finalSnapshotIdentifier"] == "brain-postgres-final"
+    assert inputs["multiAz"] is True
+    assert inputs["storageEncrypted"] is True
+    assert inputs["publiclyAccessible"] is False
+    assert inputs["backupRetentionPeriod"] > 0
+    assert inputs["dbSubnetGroupName"] == "brain-postgres"
+    assert inputs["vpcSecurityGroupIds"] == ["brain-postgres-id"]
+
+
+def test_postgres_takes_engine_size_and_names_from_config() -> None:
+    overrides = [
+        "data.postgres.engine_version='16.6'",
+        "data.postgres.instance_class=db.r7g.large",
+        "data.postgres.storage_gb=100",
+        "data.postgres.database=brain_core",
+        "data.postgres.user=core",
+    ]
+    inputs = _one(run_program("prod", overrides).of_type(RDS)).inputs
+    assert (inputs["engine"], inputs["engineVersion"], inputs["instanceClass"]) == ("postgres", "16.6", "db.r7g.large")
+    assert (inputs["allocatedStorage"], inputs["dbName"], inputs["username"]) == (100, "brain_core", "core")
+
+
+def test_redis_is_one_shard_multi_az_with_tls_and_auth_token() -> None:
+    inputs = (redis := _one(run_program("prod").of_type(ELASTICACHE))).inputs
+    assert redis.protect
+    assert inputs["clusterMode"] == "disabled", "pub/sub must reach every subscriber: one shard"
+    assert inputs["numCacheClusters"] >= 2
+    assert inputs["automaticFailoverEnabled"] is True and inputs["multiAzEnabled"] is True
+    assert inputs["transitEncryptionEnabled"] is True and inputs["atRestEncryptionEnabled"] is True
+    assert (inputs["engine"], inputs["engineVersion"]) == ("valkey", "8.1")
+    assert inputs["finalSnapshotIdentifier"] == "brain-redis-final"
+    assert inputs["subnetGroupName"] == "brain-redis"
+    assert inputs["securityGroupIds"] == ["brain-redis-id"]
+
+
+def test_stores_admit_only_their_port_from_the_cluster_nodes() -> None:
+    groups = {group.name: group.inputs for group in run_program("prod").of_type(SECURITY_GROUP)}
+    for name, port in (("brain-postgres", 5432), ("brain-redis", 6379)):
+        assert groups[name]["ingress"] == [
+            {"protocol": "tcp", "fromPort": port, "toPort": port, "securityGroups": ["sg-brain-cluster"]}
+        ], f"{name} must admit port {port} from the node security group only, got {groups[name]['ingress']}"
+        assert "cidrBlocks" not in json.dumps(groups[name]), f"{name} admits address ranges"
+
+
+def test_managed_credentials_are_generated_and_secret() -> None:
+    run = run_program("prod")
+    password = _one(run.of_type(RDS)).inputs["password"]
+    token = _one(run.of_type(ELASTICACHE)).inputs["authToken"]
+    assert is_secret(password) and reveal(password) == mock_secret_value("brain-postgres-password")
+    assert is_secret(token) and reveal(token) == mock_secret_value("brain-redis-password")
+
+
+def test_managed_urls_use_tls_and_the_service_endpoints() -> None:
+    outputs = run_program("prod").outputs
+    password, token = mock_secret_value("brain-postgres-password"), mock_secret_value("brain-redis-password")
+    assert reveal(outputs["database_url"]) == (
+        f"postgresql://brain:{password}@brain-postgres.mock.rds.amazonaws.com:5432/brain?sslmode=require"
+    )
+    assert reveal(outputs["redis_url"]) == f"rediss://:{token}@master.brain-redis.mock.cache.amazonaws.com:6379/0"
+
+
+def test_in_cluster_stores_are_stateful_sets_on_retained_volumes() -> None:
+    run = run_program("prod", ["data.mode=in_cluster", "data.postgres.storage_gb=40"])
+    assert run.of_type(RDS) == [] and run.of_type(ELASTICACHE) == [] and run.of_type(SECURITY_GROUP) == []
+    stores = {store.inputs["metadata"]["name"]: store for store in run.of_type(STATEFUL_SET)}
+    assert set(stores) == {"postgres", "redis"}
+    for name, store in stores.items():
+        spec = store.inputs["spec"]
+        assert store.protect, f"{name}: a replacement would start on an empty volume"
+        assert spec["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+        (claim,) = spec["volumeClaimTemplates"]
+        assert claim["spec"]["storageClassName"] == "gp3-retain"
+        assert spec["template"]["spec"]["containers"][0]["readinessProbe"]["exec"]["command"], f"{name} unprobed"
+    assert stores["postgres"].inputs["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"] == {"storage": "40Gi"}
+    outputs = run.outputs
+    assert reveal(outputs["database_url"]).endswith("@postgres.brain.svc.cluster.local:5432/brain")
+    assert reveal(outputs["redis_url"]).startswith("redis://:") and "@redis.brain.svc.cluster.local:6379" in reveal(
+        outputs["redis_url"]
+    )
+
+
+def test_in_cluster_passwords_come_from_the_secret_not_the_pod_spec() -> None:
+    run = run_program("prod", ["data.mode=in_cluster"])
+    for store in run.of_type(STATEFUL_SET):
+        assert "MOCK-SECRET" not in json.dumps(reveal(store.inputs)), f"{store.name} carries a credential in its spec"
+    credentials = run.named("brain-data-credentials").inputs["stringData"]
+    assert is_secret(credentials)
+    assert set(reveal(credentials)) == {"postgres-password", "redis-password", "qdrant-api-key"}
+
+
+def test_managed_passwords_stay_out_of_the_cluster() -> None:
+    credentials = run_program("prod").named("brain-data-credentials").inputs["stringData"]
+    assert set(reveal(credentials)) == {"qdrant-api-key"}
+
+
+@pytest.mark.parametrize("mode", ["managed", "in_cluster"])
+def test_qdrant_comes_from_its_chart_protected_with_the_key_from_a_secret(mode: str) -> None:
+    run = run_program("prod", [f"data.mode={mode}", "data.qdrant.chart_version=1.16.3", "data.qdrant.storage_gb=30"])
+    qdrant = run.named("brain-qdrant")
+    inputs = qdrant.inputs
+    assert qdrant.protect
+    assert (inputs["chart"], inputs["version"]) == ("qdrant", "1.16.3")
+    assert inputs["repositoryOpts"]["repo"] == "https://qdrant.github.io/qdrant-helm"
+    values = inputs["values"]
+    assert not is_secret(values) and "MOCK-SECRET" not in json.dumps(reveal(values)), "the key must not be a value"
+    assert values["persistence"] == {"size": "30Gi", "storageClassName": "gp3-retain"}
+    assert values["env"] == [
+        {
+            "name": "QDRANT__SERVICE__API_KEY",
+            "valueFrom": {"secretKeyRef": {"name": "brain-data-credentials", "key": "qdrant-api-key"}},
+        }
+    ]
+    assert reveal(run.outputs["qdrant_api_key"]) == mock_secret_value("brain-qdrant-api-key")

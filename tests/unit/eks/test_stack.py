@@ -1,0 +1,123 @@
+"""The prod program under mocks: the resources of the topology for each data mode, parenting, stack outputs,
+and config the eks target refuses before registering anything."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from components.config import ConfigError
+from tools.program import RegisteredResource, is_secret, run_program
+
+PLATFORM = {
+    "brain:eks:Platform": 1,
+    "pulumi:providers:aws": 1,
+    "aws:ec2/vpc:Vpc": 1,
+    "aws:ec2/subnet:Subnet": 6,  # a private and a public subnet in each of three zones
+    "aws:ec2/internetGateway:InternetGateway": 1,
+    "aws:ec2/eip:Eip": 3,
+    "aws:ec2/natGateway:NatGateway": 3,  # one per zone: losing a zone cuts no other zone off
+    "aws:ec2/routeTable:RouteTable": 4,
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": 6,
+    "eks:index:Cluster": 1,
+    "aws:iam/role:Role": 2,  # the nodes', the EBS CSI driver's
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 4,
+    "eks:index:ManagedNodeGroup": 1,
+    "aws:eks/addon:Addon": 2,  # metrics-server, aws-ebs-csi-driver
+    "pulumi:providers:kubernetes": 1,
+    "kubernetes:core/v1:Namespace": 1,
+    "kubernetes:storage.k8s.io/v1:StorageClass": 1,
+}
+BACKEND_AND_BALANCER = {
+    "brain:eks:BackendReplicaSet": 1,
+    "brain:eks:Balancer": 1,
+    "kubernetes:apps/v1:Deployment": 1,
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 1,
+    "kubernetes:policy/v1:PodDisruptionBudget": 1,
+    "kubernetes:k8s.nginx.org/v1:VirtualServer": 1,
+    "kubernetes:k8s.nginx.org/v1:Policy": 1,
+}
+DATA_TIER = {
+    "brain:eks:DataTier": 1,
+    "random:index/randomPassword:RandomPassword": 3,  # PostgreSQL, Redis, Qdrant
+}
+MANAGED_DATA = {
+    "aws:rds/instance:Instance": 1,
+    "aws:rds/subnetGroup:SubnetGroup": 1,
+    "aws:elasticache/replicationGroup:ReplicationGroup": 1,
+    "aws:elasticache/subnetGroup:SubnetGroup": 1,
+    "aws:ec2/securityGroup:SecurityGroup": 2,
+}
+IN_CLUSTER_DATA = {"kubernetes:apps/v1:StatefulSet": 2}
+
+
+def _expected(mode_specific: dict[str, int], services: int, secrets: int, releases: int) -> Counter[str]:
+    expected = Counter(PLATFORM) + Counter(BACKEND_AND_BALANCER) + Counter(DATA_TIER) + Counter(mode_specific)
+    expected["kubernetes:core/v1:Service"] = services
+    expected["kubernetes:core/v1:Secret"] = secrets
+    expected["kubernetes:helm.sh/v3:Release"] = releases
+    return expected
+
+
+def test_managed_data_tier_creates_exactly_the_topology() -> None:
+    counts = Counter(resource.type for resource in run_program("prod", ["data.mode=managed"]).resources)
+    # Services: the backend's, the controller's status; Secrets: the backend's env, the data credentials;
+    # releases: the ingress controller, Qdrant.
+    assert counts == _expected(MANAGED_DATA, services=2, secrets=2, releases=2), dict(counts)
+
+
+def test_in_cluster_data_tier_swaps_aws_services_for_stateful_sets() -> None:
+    counts = Counter(resource.type for resource in run_program("prod", ["data.mode=in_cluster"]).resources)
+    # Services besides: PostgreSQL's and Redis's.
+    assert counts == _expected(IN_CLUSTER_DATA, services=4, secrets=2, releases=2), dict(counts)
+
+
+def test_monitoring_adds_a_prometheus_release_and_exports_its_url() -> None:
+    run = run_program("prod", ["monitoring.enabled=true"])
+    prometheus = run.named("brain-prometheus")
+    assert prometheus.type == "kubernetes:helm.sh/v3:Release"
+    assert prometheus.inputs["chart"] == "prometheus"
+    assert run.outputs["prometheus_url"] == "http://prometheus-server.brain.svc.cluster.local"
+    assert "brain-prometheus" not in {resource.name for resource in run_program("prod").resources}
+
+
+def test_components_parent_their_children() -> None:
+    run = run_program("prod")
+    components = {resource.urn for resource in run.resources if resource.type.startswith("brain:eks:")}
+    assert len(components) == 4
+    for resource in run.resources:
+        if resource.type.startswith("brain:"):
+            assert resource.parent is not None and resource.parent.endswith("pulumi:pulumi:Stack::brain-prod")
+        else:
+            assert resource.parent in components, f"{resource.urn} is not parented to a component"
+
+
+def test_outputs_name_the_host_and_keep_credentials_secret() -> None:
+    outputs = run_program("prod", ["cluster.host=api.brain.test"]).outputs
+    assert outputs["balancer_url"] == "http://api.brain.test"
+    assert outputs["nginx_status_url"] == "http://nginx-status.nginx-ingress.svc.cluster.local:8080/stub_status"
+    assert outputs["backend_names"] == ["brain-backend"]
+    for name in ("database_url", "redis_url", "qdrant_api_key"):
+        assert is_secret(outputs[name]), f"stack output {name} must be a secret, got {outputs[name]!r}"
+    assert outputs["qdrant_url"] == "http://qdrant.brain.svc.cluster.local:6333"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "allowed"),
+    [
+        (["balancer.algorithm=weighted", "balancer.weights=[1,1,1]"], "brain:balancer.algorithm", "not possible on target eks"),
+        (["backend.image="], "brain:backend.image", "required for target eks"),
+        (["cluster.vpc_cidr=10.0.0.0/24"], "brain:cluster.vpc_cidr", "/16 to /20"),
+        (["cluster.vpc_cidr=10.0.0.1/16"], "brain:cluster.vpc_cidr", "IPv4 network"),
+        (["cluster.api_access_cidrs=[office]"], "brain:cluster.api_access_cidrs[0]", "IPv4 network"),
+    ],
+    ids=["weighted", "no-image", "small-vpc", "host-bits", "bad-cidr"],
+)
+def test_eks_refuses_bad_config_before_any_resource(overrides: list[str], key: str, allowed: str) -> None:
+    registered: list[RegisteredResource] = []
+    with pytest.raises(ConfigError) as raised:
+        run_program("prod", overrides, registered=registered)
+    message = str(raised.value)
+    assert key in message and allowed in message, f"expected {key!r} and {allowed!r} in:\n{message}"
+    assert registered == [], f"expected no resource before the config error, got {[r.name for r in registered]}"
