@@ -35,7 +35,14 @@ def render_scrape_config(targets: Sequence[str]) -> str:
     return yaml.safe_dump(
         {
             "global": {"scrape_interval": "15s"},
-            "scrape_configs": [{"job_name": "brain-backend", "static_configs": [{"targets": list(targets)}]}],
+            "scrape_configs": [
+                {
+                    "job_name": "brain-backend",
+                    # Keep the backend's own `instance` label (backend-N) rather than Prometheus' host:port.
+                    "honor_labels": True,
+                    "static_configs": [{"targets": list(targets)}],
+                }
+            ],
         },
         sort_keys=False,
     )

@@ -20,5 +20,6 @@ def test_enabled_monitoring_scrapes_every_replica() -> None:
     assert upload["file"] == "/etc/prometheus/prometheus.yml"
     (job,) = yaml.safe_load(upload["content"])["scrape_configs"]
     assert job["static_configs"] == [{"targets": [f"backend-{n}:8100" for n in range(1, 5)]}]
+    assert job["honor_labels"] is True, "the backends' own instance label must win over the target address"
     assert prometheus.inputs["ports"] == [{"internal": 9090, "external": 9090, "ip": "127.0.0.1"}]
     assert run.outputs["prometheus_url"] == "http://localhost:9090"
