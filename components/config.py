@@ -17,6 +17,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 import pulumi
 
 NAMESPACE = "brain"
+BACKEND_IDLE_TIMEOUT_SECONDS = 75
+"""How long the backends keep an idle keep-alive connection (the reference backend's default)."""
 
 _NGINX_TIME_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "": 1}
 _BYTES_PER_UNIT = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
@@ -261,6 +263,12 @@ class StackConfig(_Strict):
     def _cross_field_rules(self) -> StackConfig:
         problems = []
         balancer, backend = self.balancer, self.backend
+        if nginx_seconds(balancer.keepalive_timeout) >= BACKEND_IDLE_TIMEOUT_SECONDS:
+            problems.append(
+                f"balancer.keepalive_timeout {balancer.keepalive_timeout!r} must be below "
+                f"{BACKEND_IDLE_TIMEOUT_SECONDS}s: the backends close idle connections then, and nginx must "
+                "close its pooled ones first or a request can meet a connection the backend is closing"
+            )
         if balancer.algorithm == "weighted":
             if self.target == "eks":
                 problems.append(

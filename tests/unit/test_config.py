@@ -25,6 +25,7 @@ BAD_CONFIGS = [
     ("balancer.image=nginx:latest", "brain:balancer.image", "pinned to a version tag"),
     ("balancer.bind_address=localhost", "brain:balancer.bind_address", "pattern"),
     ("balancer.algoritm=ip_hash", "brain:balancer.algoritm", "not a known key"),
+    ("balancer.keepalive_timeout=2m", "brain:balancer.keepalive_timeout", "must be below 75s"),
     ("backend.replicas=0", "brain:backend.replicas", "greater than or equal to 1"),
     ("backend.replicas=three", "brain:backend.replicas", "integer"),
     ("backend.image=brain:latest", "brain:backend.image", "pinned to a version tag"),
