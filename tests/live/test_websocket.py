@@ -55,10 +55,23 @@ def test_reconnects_from_one_client_ip_reach_the_same_instance(balancer: Balance
     assert len(set(instances)) == 1, f"reconnects from 127.0.0.1 landed on {instances}"
 
 
-def test_broadcast_on_one_replica_reaches_clients_on_every_replica(balancer: Balancer, backends: BackendFleet):
+async def _publish(route: str, backends: BackendFleet, sender: ClientConnection, value: str) -> None:
+    """Broadcast `value` from the first replica: by POST straight to it, or as a message from its WebSocket client."""
+    if route == "websocket message":
+        await sender.send(json.dumps({"broadcast": value}))
+        return
+    async with httpx.AsyncClient(timeout=RECEIVE_TIMEOUT_SECONDS) as http:
+        response = await http.post(backends.url(0, "/api/broadcast"), json={"broadcast": value})
+    assert response.status_code == 200, f"POST /api/broadcast: {response.status_code} {response.text}"
+
+
+@pytest.mark.parametrize("route", ["POST /api/broadcast", "websocket message"])
+def test_broadcast_on_one_replica_reaches_clients_on_every_replica(
+    route: str, balancer: Balancer, backends: BackendFleet
+):
     nonce = uuid.uuid4().hex
 
-    async def scenario() -> dict[str, list[dict[str, Any]]]:
+    async def scenario() -> dict[str, dict[str, Any]]:
         clients: dict[str, ClientConnection] = {}
         try:
             # ip_hash keys on the /24: clients from different 127.0.K.1 networks spread over the replicas.
@@ -72,13 +85,11 @@ def test_broadcast_on_one_replica_reaches_clients_on_every_replica(balancer: Bal
                 else:
                     clients[instance] = websocket
             assert sorted(clients) == sorted(backends.instances), f"WebSocket clients only on {sorted(clients)}"
-            async with httpx.AsyncClient(timeout=RECEIVE_TIMEOUT_SECONDS) as http:
-                response = await http.post(backends.url(0, "/api/broadcast"), json={"broadcast": nonce})
-                assert response.status_code < 300, f"POST /api/broadcast: {response.status_code} {response.text}"
-            return {instance: [await _receive(websocket)] for instance, websocket in clients.items()}
+            await _publish(route, backends, clients[backends.instances[0]], nonce)
+            return {instance: await _receive(websocket) for instance, websocket in clients.items()}
         finally:
             await asyncio.gather(*(websocket.close() for websocket in clients.values()))
 
     received = asyncio.run(scenario())
     expected = {"broadcast": nonce, "from": backends.instances[0]}
-    assert received == {instance: [expected] for instance in backends.instances}
+    assert received == {instance: expected for instance in backends.instances}
