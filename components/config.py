@@ -162,7 +162,8 @@ class BalancerConfig(_Strict):
     send_timeout: NginxTime = "60s"
     websocket_timeout: NginxTime = "3600s"
     client_max_body_size: NginxSize = "10m"
-    worker_connections: Annotated[int, Field(ge=512, le=1_000_000)] = 16384
+    # At most 32768: a proxied connection holds two descriptors, and the container allows 65536.
+    worker_connections: Annotated[int, Field(ge=512, le=32768)] = 16384
 
     @property
     def nginx_version(self) -> tuple[int, int, int]:

@@ -26,6 +26,7 @@ BAD_CONFIGS = [
     ("balancer.bind_address=localhost", "brain:balancer.bind_address", "pattern"),
     ("balancer.algoritm=ip_hash", "brain:balancer.algoritm", "not a known key"),
     ("balancer.keepalive_timeout=2m", "brain:balancer.keepalive_timeout", "must be below 75s"),
+    ("balancer.worker_connections=100000", "brain:balancer.worker_connections", "less than or equal to 32768"),
     ("backend.replicas=0", "brain:backend.replicas", "greater than or equal to 1"),
     ("backend.replicas=three", "brain:backend.replicas", "integer"),
     ("backend.image=brain:latest", "brain:backend.image", "pinned to a version tag"),
