@@ -99,7 +99,6 @@ class Platform(pulumi.ComponentResource):
                 vpc_id=vpc.id,
                 public_subnet_ids=public_ids,
                 private_subnet_ids=self.private_subnet_ids,
-                node_associate_public_ip_address=False,
                 version=settings.version,
                 authentication_mode=eks.AuthenticationMode.API,
                 create_oidc_provider=True,
@@ -196,10 +195,11 @@ class Platform(pulumi.ComponentResource):
                 opts=self._aws,
             )
             address = aws.ec2.Eip(f"{name}-nat-{index}", aws.ec2.EipArgs(domain="vpc"), opts=self._aws)
+            # A NAT gateway can only be created once the VPC has its internet gateway.
             nat = aws.ec2.NatGateway(
                 f"{name}-nat-{index}",
                 aws.ec2.NatGatewayArgs(subnet_id=public.id, allocation_id=address.id),
-                opts=self._aws,
+                opts=pulumi.ResourceOptions.merge(self._aws, pulumi.ResourceOptions(depends_on=[gateway])),
             )
             private = self._subnet(
                 f"private-{index}", vpc, zone, plan.private[index], {"kubernetes.io/role/internal-elb": "1"}

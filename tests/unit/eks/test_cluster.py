@@ -110,3 +110,14 @@ def test_aws_resources_use_the_configured_region() -> None:
         assert resource.provider is not None and resource.provider.startswith(f"{provider.urn}::"), (
             f"{resource.urn} does not use the region's provider"
         )
+
+
+def test_private_subnets_route_out_through_a_nat_gateway_in_their_own_zone() -> None:
+    run = run_program("prod")
+    gateway = run.named("brain-igw").urn
+    for index in range(3):
+        (nat,) = [nat for nat in run.of_type("aws:ec2/natGateway:NatGateway") if nat.name == f"brain-nat-{index}"]
+        assert nat.inputs["subnetId"] == f"brain-public-{index}-id"
+        assert gateway in nat.depends_on, "a NAT gateway needs the VPC's internet gateway first"
+        (routes,) = [table for table in run.of_type("aws:ec2/routeTable:RouteTable") if table.name == f"brain-private-{index}"]
+        assert routes.inputs["routes"] == [{"cidrBlock": "0.0.0.0/0", "natGatewayId": f"brain-nat-{index}-id"}]
