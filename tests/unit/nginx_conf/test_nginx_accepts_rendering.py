@@ -109,7 +109,7 @@ def balancer_and_server_count(draw: st.DrawFn) -> tuple[BalancerConfig, int]:
             "send_timeout": draw(config_time("send_timeout")),
             "websocket_timeout": draw(config_time("websocket_timeout")),
             "client_max_body_size": draw(typed_sizes.filter(accepted_for("client_max_body_size"))),
-            "worker_connections": draw(st.integers(512, 1_000_000)),
+            "worker_connections": draw(st.integers(512, 32768)),
         }
     )
     return balancer, count
