@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import cast
 
@@ -53,20 +55,24 @@ class BackendReplicaSet(pulumi.ComponentResource):
         def metadata(object_name: str = app) -> k8s.meta.v1.ObjectMetaArgs:
             return k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=namespace, labels=labels)
 
+        env_values = pulumi.Output.secret(
+            {
+                "DATABASE_URL": args.data.database_url,
+                "REDIS_URL": args.data.redis_url,
+                "QDRANT_URL": args.data.qdrant_url,
+                "QDRANT_API_KEY": args.data.qdrant_api_key,
+            }
+        )
         env = k8s.core.v1.Secret(
             f"{name}-backend-env",
-            k8s.core.v1.SecretInitArgs(
-                metadata=metadata(f"{app}-env"),
-                string_data=pulumi.Output.secret(
-                    {
-                        "DATABASE_URL": args.data.database_url,
-                        "REDIS_URL": args.data.redis_url,
-                        "QDRANT_URL": args.data.qdrant_url,
-                        "QDRANT_API_KEY": args.data.qdrant_api_key,
-                    }
-                ),
-            ),
+            k8s.core.v1.SecretInitArgs(metadata=metadata(f"{app}-env"), string_data=env_values),
             opts=child,
+        )
+        # Pods read the Secret only when they start: its digest in the pod template rolls them when a URL
+        # changes (a new data mode, host or password). A SHA-256 of 32-character random passwords reveals
+        # nothing, so the digest is not a secret and the pod template stays readable in previews.
+        env_digest = pulumi.Output.unsecret(
+            env_values.apply(lambda values: hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest())
         )
         deployment = k8s.apps.v1.Deployment(
             f"{name}-backend",
@@ -87,6 +93,7 @@ class BackendReplicaSet(pulumi.ComponentResource):
                                 "prometheus.io/scrape": "true",
                                 "prometheus.io/port": str(settings.port),
                                 "prometheus.io/path": "/metrics",
+                                "brain/env-sha256": env_digest,
                             },
                         ),
                         spec=self._pod_spec(settings, labels, env),

@@ -63,9 +63,24 @@ def test_replicas_spread_over_zones() -> None:
     assert constraint["labelSelector"] == {"matchLabels": LABELS}
 
 
+def _pod_annotations(run: ProgramRun) -> dict[str, Any]:
+    return _deployment_spec(run)["template"]["metadata"]["annotations"]
+
+
 def test_pods_ask_prometheus_to_scrape_their_metrics_port() -> None:
-    annotations = _deployment_spec(run_program("prod", ["backend.port=9000"]))["template"]["metadata"]["annotations"]
-    assert annotations == {"prometheus.io/scrape": "true", "prometheus.io/port": "9000", "prometheus.io/path": "/metrics"}
+    annotations = _pod_annotations(run_program("prod", ["backend.port=9000"]))
+    assert {key: value for key, value in annotations.items() if key.startswith("prometheus.io/")} == {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": "9000",
+        "prometheus.io/path": "/metrics",
+    }
+
+
+def test_a_changed_connection_url_rolls_the_pods_without_revealing_it() -> None:
+    managed = _pod_annotations(run_program("prod", ["data.mode=managed"]))["brain/env-sha256"]
+    assert not is_secret(managed) and len(managed) == 64, f"expected a plain SHA-256 hex digest, got {managed!r}"
+    assert _pod_annotations(run_program("prod", ["data.mode=managed"]))["brain/env-sha256"] == managed
+    assert _pod_annotations(run_program("prod", ["data.mode=in_cluster"]))["brain/env-sha256"] != managed
 
 
 def test_hpa_bounds_and_targets_come_from_config() -> None:
