@@ -94,10 +94,16 @@ def create_backend(settings: Settings) -> Backend:
         body = {"status": status, "instance": instance, "checks": checks}
         return JSONResponse(body, status_code=200 if is_ready else 503)
 
+    # MAX_CONCURRENCY: requests over the cap queue here rather than being refused, like a worker pool.
+    capacity: contextlib.AbstractAsyncContextManager[object] = (
+        asyncio.Semaphore(settings.max_concurrency) if settings.max_concurrency else contextlib.nullcontext()
+    )
+
     @app.get("/api/agents/info")
     async def agents_info() -> dict[str, object]:
-        if settings.response_delay_ms:
-            await asyncio.sleep(settings.response_delay_ms / 1000)
+        async with capacity:
+            if settings.response_delay_ms:
+                await asyncio.sleep(settings.response_delay_ms / 1000)
         return {
             "instance": instance,
             "instance_number": settings.instance_number,

@@ -22,6 +22,8 @@ Test and benchmark knobs:
 - `RESPONSE_DELAY_MS` (default 0): a fixed service time added to `/api/agents/info`, so a replica can be made
   slow (least_conn tests) or given a known capacity (benchmarks).
 - `ACCESS_LOG` (default 1): 0 turns uvicorn's per-request log off, which costs CPU under load.
+- `MAX_CONCURRENCY` (default: unlimited): at most this many `/api/agents/info` requests are served at once;
+  the others wait their turn (queued, never refused). With `RESPONSE_DELAY_MS` it fixes a replica's capacity.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class Settings:
     keepalive_timeout_seconds: int
     drain_seconds: float
     access_log: bool
+    max_concurrency: int | None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -78,6 +81,7 @@ class Settings:
             ),
             drain_seconds=reader.number("DRAIN_SECONDS", 0.0, float, minimum=0, allowed="a number >= 0"),
             access_log=reader.flag("ACCESS_LOG", True),
+            max_concurrency=reader.number("MAX_CONCURRENCY", None, int, minimum=1, allowed="a positive integer"),
         )
         if reader.problems:
             raise SettingsError("\n".join(reader.problems))

@@ -17,6 +17,7 @@ def test_defaults_serve_on_port_8000_on_all_interfaces_with_no_dependencies() ->
     assert (settings.instance_id, settings.host, settings.port) == ("backend-1", "0.0.0.0", 8000)
     assert (settings.database_url, settings.redis_url, settings.qdrant_url) == (None, None, None)
     assert (settings.drain_seconds, settings.response_delay_ms, settings.access_log) == (0, 0, True)
+    assert settings.max_concurrency is None, "no cap on concurrent requests unless MAX_CONCURRENCY is set"
 
 
 def test_empty_values_mean_not_configured() -> None:
@@ -33,6 +34,7 @@ def test_empty_values_mean_not_configured() -> None:
         ("DRAIN_SECONDS", "-1", "a number >= 0"),
         ("RESPONSE_DELAY_MS", "nan", "a number >= 0"),
         ("ACCESS_LOG", "maybe", "1/true/yes/on or 0/false/no/off"),
+        ("MAX_CONCURRENCY", "0", "a positive integer"),
     ],
 )
 def test_a_bad_value_names_the_variable_the_value_and_what_is_allowed(key: str, value: str, allowed: str) -> None:

@@ -43,6 +43,7 @@ BACKEND_ENV_KEYS = (
     "RESPONSE_DELAY_MS",
     "DRAIN_SECONDS",
     "ACCESS_LOG",
+    "MAX_CONCURRENCY",
 )
 """Variables the backend reads; never inherited from the test runner's own environment."""
 
