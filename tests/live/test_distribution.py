@@ -60,7 +60,7 @@ def test_consistent_hash_keeps_each_client_address_on_one_backend(
 
 def test_least_conn_moves_load_away_from_a_slow_backend(backends: BackendFleet, start_balancer: StartBalancer):
     slow = backends.instances[2]
-    backends.restart(2, RESPONSE_DELAY_MS="500")
+    backends.restart(2, RESPONSE_DELAY_MS="1000")
     try:
         balancer = start_balancer(BalancerConfig(algorithm="least_conn"))
         result = send_requests(balancer.url(INFO), 600, concurrency=12)
