@@ -4,11 +4,14 @@ from typing import Any
 
 import pulumi
 
+from components.args import BackendReplicaSetArgs, BalancerArgs, DataTierArgs, MonitoringArgs
 from components.config import load_stack_config
 
 config = load_stack_config()  # fails here, before any resource, when the stack config is invalid
 
-target: Any  # either package: both expose the same components, Args and outputs
+# Either package: the same components and outputs from the same Args; only the platform type differs,
+# which a checker cannot follow across the branch (the mock tests check the wiring of both).
+target: Any
 if config.target == "docker":
     from components import docker as target
 
@@ -18,37 +21,22 @@ else:
 
     platform = target.Platform("brain", target.PlatformArgs(settings=config.cluster))
 
-data = target.DataTier(
-    "brain", target.DataTierArgs(platform=platform, settings=config.data)
-)
+data = target.DataTier("brain", DataTierArgs(platform=platform, settings=config.data))
 backend = target.BackendReplicaSet(
-    "brain",
-    target.BackendReplicaSetArgs(platform=platform, settings=config.backend, data=data.connection),
+    "brain", BackendReplicaSetArgs(platform=platform, settings=config.backend, data=data.connection)
 )
 balancer = target.Balancer(
-    "brain",
-    target.BalancerArgs(
-        platform=platform,
-        settings=config.balancer,
-        backend_names=backend.names,
-        backend_port=backend.port,
-    ),
+    "brain", BalancerArgs(platform=platform, settings=config.balancer, backend=backend.endpoints)
 )
 if config.monitoring.enabled:
     monitoring = target.Monitoring(
-        "brain",
-        target.MonitoringArgs(
-            platform=platform,
-            settings=config.monitoring,
-            backend_names=backend.names,
-            backend_port=backend.port,
-        ),
+        "brain", MonitoringArgs(platform=platform, settings=config.monitoring, backend=backend.endpoints)
     )
     pulumi.export("prometheus_url", monitoring.url)
 
 pulumi.export("balancer_url", balancer.url)
 pulumi.export("nginx_status_url", balancer.status_url)
-pulumi.export("backend_names", backend.names)
+pulumi.export("backend_names", backend.endpoints.names)
 pulumi.export("database_url", data.connection.database_url)
 pulumi.export("redis_url", data.connection.redis_url)
 pulumi.export("qdrant_url", data.connection.qdrant_url)

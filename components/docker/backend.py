@@ -9,6 +9,7 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
+from components.args import BackendReplicaSetArgs, BackendEndpoints
 from components.config import BackendConfig
 from components.connection import DataConnection
 from components.docker.image import pulled_image
@@ -18,26 +19,13 @@ BACKEND_CONTEXT = "backend"
 """The reference backend's build context, relative to the project root (Pulumi runs the program there)."""
 
 
-@dataclass
-class BackendReplicaSetArgs:
-    """What the replicas are built from."""
-
-    platform: Platform
-    """The platform: its private network is the one the replicas join; the balancer reaches them there by name."""
-    settings: BackendConfig
-    """Replica count, image, port and resources."""
-    data: DataConnection
-    """Where the shared PostgreSQL, Redis and Qdrant are."""
-
-
 class BackendReplicaSet(pulumi.ComponentResource):
     """N identical replicas. Each depends on the one before it, so an image change replaces them in
     order, each one healthy (`wait`) before the next goes down: never all at once."""
 
-    names: pulumi.Output[list[str]]
-    port: int
+    endpoints: BackendEndpoints
 
-    def __init__(self, name: str, args: BackendReplicaSetArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: BackendReplicaSetArgs[Platform], opts: pulumi.ResourceOptions | None = None):
         super().__init__("brain:docker:BackendReplicaSet", name, None, opts)
         settings = args.settings
         image_id = self._image(name, settings)
@@ -92,9 +80,10 @@ class BackendReplicaSet(pulumi.ComponentResource):
                     ),
                 )
             )
-        self.port = settings.port
-        self.names = pulumi.Output.all(*[container.name for container in containers])
-        self.register_outputs({"names": self.names})
+        self.endpoints = BackendEndpoints(
+            names=pulumi.Output.all(*[container.name for container in containers]), port=settings.port
+        )
+        self.register_outputs({"names": self.endpoints.names})
 
     def _image(self, name: str, settings: BackendConfig) -> pulumi.Input[str]:
         """The configured image, or the reference backend built from ./backend, rebuilt when its files change."""

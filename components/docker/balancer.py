@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
+from components.args import BalancerArgs
 from components.config import BalancerConfig
 from components.docker.image import pulled_image
 from components.docker.platform import Platform
@@ -21,20 +22,6 @@ OPEN_FILES = 65536
 rendering is told, so worker_rlimit_nofile never asks for more than the container grants."""
 
 
-@dataclass
-class BalancerArgs:
-    """What the balancer is built from."""
-
-    platform: Platform
-    """The platform: its private network is the one shared with the replicas."""
-    settings: BalancerConfig
-    """Algorithm, weights, health checks, timeouts, keepalive, port."""
-    backend_names: pulumi.Input[Sequence[str]]
-    """The replicas' DNS names on the network, in order (weights apply in this order)."""
-    backend_port: int
-    """The port every replica listens on."""
-
-
 class Balancer(pulumi.ComponentResource):
     """nginx in front of the replicas. The nginx.conf is upload content, so `pulumi preview --diff` shows it."""
 
@@ -42,13 +29,13 @@ class Balancer(pulumi.ComponentResource):
     url: pulumi.Output[str]
     status_url: pulumi.Output[str]
 
-    def __init__(self, name: str, args: BalancerArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: BalancerArgs[Platform], opts: pulumi.ResourceOptions | None = None):
         super().__init__("brain:docker:Balancer", name, None, opts)
         settings = args.settings
         runtime = NginxRuntime(version=settings.nginx_version, resolver=DOCKER_DNS, max_open_files=OPEN_FILES)
-        self.nginx_conf = pulumi.Output.from_input(args.backend_names).apply(
+        self.nginx_conf = pulumi.Output.from_input(args.backend.names).apply(
             lambda names: render_nginx_conf(
-                settings, [UpstreamServer(host=host, port=args.backend_port) for host in names], runtime
+                settings, [UpstreamServer(host=host, port=args.backend.port) for host in names], runtime
             )
         )
         docker.Container(

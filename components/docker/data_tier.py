@@ -9,20 +9,11 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
+from components.args import DataTierArgs
 from components.config import DataConfig
 from components.connection import DataConnection
 from components.docker.image import pulled_image
 from components.docker.platform import Platform
-
-
-@dataclass
-class DataTierArgs:
-    """What the data tier is built from."""
-
-    platform: Platform
-    """The platform: its private network is the one the data containers join (no host port unless `publish_ports`)."""
-    settings: DataConfig
-    """Images and the port publishing switch."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +34,7 @@ class DataTier(pulumi.ComponentResource):
 
     connection: DataConnection
 
-    def __init__(self, name: str, args: DataTierArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: DataTierArgs[Platform], opts: pulumi.ResourceOptions | None = None):
         super().__init__("brain:docker:DataTier", name, None, opts)
         self._name, self._args = name, args
         settings = args.settings

@@ -9,25 +9,12 @@ import pulumi
 import pulumi_docker as docker
 import yaml
 
+from components.args import MonitoringArgs
 from components.config import MonitoringConfig
 from components.docker.image import pulled_image
 from components.docker.platform import Platform
 
 PROMETHEUS_PORT = 9090
-
-
-@dataclass
-class MonitoringArgs:
-    """What monitoring is built from."""
-
-    platform: Platform
-    """The platform: Prometheus joins its private network to reach the replicas by name."""
-    settings: MonitoringConfig
-    """The Prometheus image."""
-    backend_names: pulumi.Input[Sequence[str]]
-    """The replicas to scrape, by DNS name."""
-    backend_port: int
-    """The port every replica serves /metrics on."""
 
 
 def render_scrape_config(targets: Sequence[str]) -> str:
@@ -53,10 +40,10 @@ class Monitoring(pulumi.ComponentResource):
 
     url: pulumi.Output[str]
 
-    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: MonitoringArgs[Platform], opts: pulumi.ResourceOptions | None = None):
         super().__init__("brain:docker:Monitoring", name, None, opts)
-        scrape_config = pulumi.Output.from_input(args.backend_names).apply(
-            lambda names: render_scrape_config([f"{host}:{args.backend_port}" for host in names])
+        scrape_config = pulumi.Output.from_input(args.backend.names).apply(
+            lambda names: render_scrape_config([f"{host}:{args.backend.port}" for host in names])
         )
         docker.Container(
             f"{name}-prometheus",

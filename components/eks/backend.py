@@ -10,6 +10,7 @@ from typing import cast
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.args import BackendReplicaSetArgs, BackendEndpoints
 from components.config import BackendConfig
 from components.connection import DataConnection
 from components.eks.cluster import Platform
@@ -20,26 +21,13 @@ SHUTDOWN_SECONDS = 30
 """After SIGTERM the backend turns unready and finishes in-flight requests within this time."""
 
 
-@dataclass
-class BackendReplicaSetArgs:
-    """What the replicas are built from."""
-
-    platform: Platform
-    """The platform: the namespace the replicas run in."""
-    settings: BackendConfig
-    """Image, port, resources and autoscaling bounds (`replicas` is the docker count; eks uses autoscaling)."""
-    data: DataConnection
-    """Where the shared PostgreSQL, Redis and Qdrant are."""
-
-
 class BackendReplicaSet(pulumi.ComponentResource):
     """Replicas that scale between the autoscaling bounds and roll one at a time, each ready before the next
-    old one stops. `names` is the one Service the balancer routes to (Kubernetes tracks the pods behind it)."""
+    old one stops. `endpoints` names the one Service the balancer routes to (Kubernetes tracks the pods behind it)."""
 
-    names: pulumi.Output[list[str]]
-    port: int
+    endpoints: BackendEndpoints
 
-    def __init__(self, name: str, args: BackendReplicaSetArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: BackendReplicaSetArgs[Platform], opts: pulumi.ResourceOptions | None = None):
         super().__init__(
             "brain:eks:BackendReplicaSet",
             name,
@@ -125,9 +113,11 @@ class BackendReplicaSet(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.port = settings.port
-        self.names = cast(pulumi.Output[str], service.metadata.name).apply(lambda service_name: [service_name])
-        self.register_outputs({"names": self.names})
+        self.endpoints = BackendEndpoints(
+            names=cast(pulumi.Output[str], service.metadata.name).apply(lambda service_name: [service_name]),
+            port=settings.port,
+        )
+        self.register_outputs({"names": self.endpoints.names})
 
     @staticmethod
     def _pod_spec(

@@ -10,6 +10,7 @@ from typing import cast
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.args import BalancerArgs
 from components.config import BalancerConfig
 from components.eks.cluster import Platform
 
@@ -35,20 +36,6 @@ NEXT_UPSTREAM = "error timeout http_502 http_503 http_504"
 """As on docker: a failed or unavailable replica hands the request to the next (never a sent non-idempotent one)."""
 
 
-@dataclass
-class BalancerArgs:
-    """What the balancer is built from."""
-
-    platform: Platform
-    """The platform: the namespace, the host name and the VPC range (internal-only paths)."""
-    settings: BalancerConfig
-    """Algorithm, WebSocket affinity, passive health checks, timeouts, keepalive, body size."""
-    backend_names: pulumi.Input[Sequence[str]]
-    """The Service(s) in front of the replicas; on eks that is exactly one, which the VirtualServer routes to."""
-    backend_port: int
-    """The Service's port."""
-
-
 class Balancer(pulumi.ComponentResource):
     """The controller (a Helm release that also installs the VirtualServer CRDs) and our VirtualServer.
 
@@ -59,7 +46,7 @@ class Balancer(pulumi.ComponentResource):
     url: pulumi.Output[str]
     status_url: pulumi.Output[str]
 
-    def __init__(self, name: str, args: BalancerArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: BalancerArgs[Platform], opts: pulumi.ResourceOptions | None = None):
         super().__init__(
             "brain:eks:Balancer",
             name,
@@ -101,7 +88,7 @@ class Balancer(pulumi.ComponentResource):
             spec={"accessControl": {"allow": [platform.vpc_cidr]}},
             opts=after_release,
         )
-        service = pulumi.Output.from_input(args.backend_names).apply(_one_service)
+        service = pulumi.Output.from_input(args.backend.names).apply(_one_service)
         k8s.apiextensions.CustomResource(
             f"{name}-virtual-server",
             api_version="k8s.nginx.org/v1",
@@ -111,8 +98,8 @@ class Balancer(pulumi.ComponentResource):
                 "host": platform.host,
                 "ingressClassName": INGRESS_CLASS,
                 "upstreams": [
-                    _api_upstream(settings, service, args.backend_port),
-                    _websocket_upstream(settings, service, args.backend_port),
+                    _api_upstream(settings, service, args.backend.port),
+                    _websocket_upstream(settings, service, args.backend.port),
                 ],
                 "routes": [
                     {"path": "/", "action": {"pass": "api"}},

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.args import DataTierArgs
 from components.config import DataConfig
 from components.connection import DataConnection
 from components.eks.cluster import Platform
@@ -22,23 +23,13 @@ REDIS_IN_CLUSTER_STORAGE = "5Gi"
 """Redis keeps shared state and an append-only log, not bulk data."""
 
 
-@dataclass
-class DataTierArgs:
-    """What the data tier is built from."""
-
-    platform: Platform
-    """The platform: its VPC and node security group (managed stores), namespace and storage class."""
-    settings: DataConfig
-    """Managed or in-cluster, engine versions and sizes."""
-
-
 class DataTier(pulumi.ComponentResource):
     """The shared state of every replica. Every store is protected: `pulumi destroy` or a replacement stops
     before it can drop data (and RDS and ElastiCache also keep a final snapshot)."""
 
     connection: DataConnection
 
-    def __init__(self, name: str, args: DataTierArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: DataTierArgs[Platform], opts: pulumi.ResourceOptions | None = None):
         platform, settings = args.platform, args.settings
         super().__init__(
             "brain:eks:DataTier",

@@ -10,6 +10,7 @@ from typing import cast
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.args import MonitoringArgs
 from components.config import MonitoringConfig
 from components.eks.cluster import Platform
 
@@ -18,27 +19,12 @@ PROMETHEUS_CHART_VERSION = "27.19.0"
 PROMETHEUS_STORAGE = "20Gi"
 
 
-@dataclass
-class MonitoringArgs:
-    """What monitoring is built from."""
-
-    platform: Platform
-    """The platform: the namespace and the storage class."""
-    settings: MonitoringConfig
-    """The Prometheus image (the same one docker runs)."""
-    backend_names: pulumi.Input[Sequence[str]]
-    """Unused on eks: pods are found by their `prometheus.io/scrape` annotation, so new replicas are scraped
-    without a config change."""
-    backend_port: int
-    """Unused on eks: each pod's annotation names its port."""
-
-
 class Monitoring(pulumi.ComponentResource):
     """Prometheus inside the cluster only (a ClusterIP Service); reach it with `kubectl port-forward`."""
 
     url: pulumi.Output[str]
 
-    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: MonitoringArgs[Platform], opts: pulumi.ResourceOptions | None = None):
         platform = args.platform
         super().__init__(
             "brain:eks:Monitoring",
