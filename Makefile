@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 
-.PHONY: up test render lint venv clean
+.PHONY: up test bench render lint venv clean
 
 up:
 	@scripts/up.sh
@@ -12,6 +12,10 @@ up:
 test: venv
 	$(PY) -m pyright
 	$(PY) -m pytest
+
+# Load benchmarks (not part of `make test`): writes bench/results/. Needs nginx, redis-server and wrk.
+bench: venv
+	$(PY) -m bench.run
 
 lint: venv
 	$(PY) -m pyright

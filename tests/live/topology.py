@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -21,10 +21,11 @@ RELOAD_TIMEOUT_SECONDS = 30.0
 class BackendFleet:
     """The replicas, addressed by index; a test may kill, stop and start any of them (same host and port)."""
 
-    def __init__(self, work_dir: Path, redis_url: str):
+    def __init__(self, work_dir: Path, redis_url: str, env: Mapping[str, str] | None = None):
+        """`env` adds to (or overrides) every replica's environment, e.g. a fixed capacity for benchmarks."""
         self._work_dir = work_dir
         # DRAIN_SECONDS: a stop goes through the drain window (readiness 503, still serving) the image uses too.
-        self._env = {"REDIS_URL": redis_url, "ACCESS_LOG": "0", "DRAIN_SECONDS": "1"}
+        self._env = {"REDIS_URL": redis_url, "ACCESS_LOG": "0", "DRAIN_SECONDS": "1", **(env or {})}
         self.processes = [
             BackendProcess(f"backend-{number}", work_dir, host, env=self._env)
             for number, host in enumerate(BACKEND_HOSTS, start=1)

@@ -1,0 +1,130 @@
+"""Writes the results: `<scenario>.json` (raw numbers and the machine), and RESULTS.md (the seed's table next to
+ours, every target with PASS/MISS, and the CPU each process group used in every run)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.scenario import Profile, ScenarioResult, Target
+from bench.scenarios import scaling
+
+RESULTS_NAME = "RESULTS.md"
+
+
+def write_results(results: Sequence[ScenarioResult], machine: dict[str, Any], profile: Profile,
+                  out_dir: Path) -> list[Path]:
+    """Every scenario's JSON and RESULTS.md in `out_dir`; returns the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for result in results:
+        path = out_dir / f"{result.name}.json"
+        document = {"scenario": result.name, "profile": profile.name, "machine": machine, **result.as_json()}
+        path.write_text(json.dumps(document, indent=2) + "\n")
+        written.append(path)
+    markdown = out_dir / RESULTS_NAME
+    markdown.write_text(render_markdown(results, machine, profile))
+    written.append(markdown)
+    return written
+
+
+def render_markdown(results: Sequence[ScenarioResult], machine: dict[str, Any], profile: Profile) -> str:
+    by_name = {result.name: result for result in results}
+    lines = ["# Benchmark results", "", *_machine_paragraph(machine, profile), ""]
+    if scaling.NAME in by_name:
+        lines += _scaling_section(by_name[scaling.NAME])
+    lines += ["## Targets (DESIGN.md section 6)", "", "| Target | Goal | Measured | Result |", "|---|---|---|---|"]
+    lines += [_target_row(target) for result in results for target in result.targets]
+    lines += ["", *_cpu_section(results), "## Scenarios", ""]
+    for result in results:
+        summary = result.description.strip().split("\n\n")[0].replace("\n", " ")
+        lines += [f"### {result.title}", "", summary, "", f"Raw numbers: [`{result.name}.json`]({result.name}.json).", ""]
+        lines += [f"- {note}" for note in result.notes]
+        if result.notes:
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _machine_paragraph(machine: dict[str, Any], profile: Profile) -> list[str]:
+    load_before = " ".join(f"{value:g}" for value in machine["load_average"])
+    load_after = " ".join(f"{value:g}" for value in machine.get("load_average_after", []))
+    return [
+        f"Measured by `python -m bench.run{' --quick' if profile.name == 'quick' else ''}` (profile `{profile.name}`) "
+        f"on {machine['date']}: {machine['cpu_count']} cores ({machine['cpu_model']}), {machine['memory_mb']:,} MB, "
+        f"Linux {machine['kernel']}, nginx {machine['nginx']}, wrk {machine['wrk']}, Python {machine['python']}. "
+        f"Load average (1, 5, 15 min) {load_before} at the start, {load_after} at the end.",
+        "",
+        "Everything runs on this one machine: the load generator, nginx, three backends, Redis and any other "
+        "program that was running meanwhile share its cores (see the CPU table). Compare the configurations "
+        "measured side by side, not the absolute numbers with another machine's.",
+    ]
+
+
+def _scaling_section(result: ScenarioResult) -> list[str]:
+    capacity = result.parameters["capacity_per_backend"]
+    summary: dict[str, dict[str, Any]] = result.measurements["summary"]
+    lines = [
+        "## 1 backend vs 3 backends (the seed's table)",
+        "",
+        f"Each backend serves at most {capacity['max_concurrency']} requests at once, each taking "
+        f"{capacity['service_ms']:g} ms (nominally {capacity['nominal_rps']:,.0f} req/s); the others queue. "
+        f"Medians of {result.parameters['rounds']} interleaved rounds of {result.parameters['seconds_per_run']:g} s each.",
+        "",
+        "| Configuration | Clients | Requests/s | vs 1 backend | p50 | p99 | New backend connections / 100 requests | Failed |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    seed_one = scaling.SEED_TABLE["1 backend"]["rps"]
+    for name, seed in scaling.SEED_TABLE.items():
+        lines.append(
+            f"| seed: {name} | {seed['clients']} | {seed['rps']:,} | {seed['rps'] / seed_one:.2f}x | "
+            f"{seed['p50_ms']} ms | {seed['p99_ms']} ms | | |"
+        )
+    for name, row in summary.items():
+        lines.append(
+            f"| here: {name} | {row['clients']} | {row['rps']:,.0f} | {row['speedup_vs_direct']:.2f}x | "
+            f"{row['p50_ms']:.1f} ms | {row['p99_ms']:.1f} ms | {row['new_backend_connections_per_100_requests']:.2f} | "
+            f"{row['failed']} |"
+        )
+    lines += [
+        "",
+        "With clients queuing for a fixed capacity, latency is set by the queue (clients / throughput, Little's "
+        "law), not by the balancer: 100 clients per backend at about 1,000 req/s wait about 100 ms. \"New "
+        "backend connections\" of the direct run are wrk's own; behind nginx they are nginx's upstream ones.",
+        "",
+    ]
+    return lines
+
+
+def _target_row(target: Target) -> str:
+    measured = f"{target.measured:,.3f}".rstrip("0").rstrip(".") if isinstance(target.measured, float) else (
+        f"{target.measured:,}")
+    unit = f" {target.unit}" if target.unit else ""
+    return f"| {target.name} | {target.goal} | {measured}{unit} | {'PASS' if target.passed else 'MISS'} |"
+
+
+def _cpu_section(results: Sequence[ScenarioResult]) -> list[str]:
+    rows = [(result.name, usage) for result in results for usage in result.cpu if usage]
+    if not rows:
+        return []
+    groups = list(dict.fromkeys(group for _, usage in rows for group in usage["groups_percent"]))
+    capacity = rows[0][1]["capacity_percent"]
+    lines = [
+        "## CPU: where the machine is the limit",
+        "",
+        f"Percent of one core during each measured run (the machine has {capacity:g}%). \"other processes\" is "
+        "everything else that ran on the machine meanwhile. A run marked **saturated** had the cores at least "
+        "90% busy: its throughput and latency measure the machine, not the balancer.",
+        "",
+        "| Scenario | Run | Machine busy | " + " | ".join(groups) + " | other processes |",
+        "|---|---|---|" + "---|" * len(groups) + "---|",
+    ]
+    for name, usage in rows:
+        busy = f"{usage['machine_busy_percent']:.0f}%" + (" **saturated**" if usage["saturated"] else "")
+        cells = [f"{usage['groups_percent'].get(group, 0):.0f}" if group in usage["groups_percent"] else ""
+                 for group in groups]
+        lines.append(f"| {name} | {usage['run']} | {busy} | " + " | ".join(cells) + f" | {usage['others_percent']:.0f} |")
+    saturated = [f"{name}: {usage['run']}" for name, usage in rows if usage["saturated"]]
+    lines += ["", "Saturated runs: " + ("; ".join(saturated) if saturated else "none.") + "", ""]
+    return lines

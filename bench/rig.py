@@ -1,0 +1,131 @@
+"""The system under test: Redis, three fixed-capacity reference backends and the nginx balancers in front of them.
+
+It reuses the live suite's topology (tests/live/topology.py): the same backends on 127.0.0.2-4 and the same
+nginx.conf, rendered from a `BalancerConfig` by nginx_conf/render.py. Leaving the `with` block stops every
+process it started, also after an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from bench.machine import CpuMeter, PidSource, with_children
+from bench.scenario import Capacity
+from bench.wrk import WrkLoad, WrkResult
+from components.config import BalancerConfig
+from nginx_conf.render import UpstreamServer
+from tests.live.topology import Balancer, BackendFleet
+from tests.support.processes import BackendProcess, ManagedProcess, running_backend, running_redis
+
+INFO = "/api/agents/info"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One timed run: what wrk saw, the CPU per process group, new TCP connections at the backends."""
+
+    wrk: WrkResult
+    cpu: dict[str, Any]
+    backend_connections_accepted: int
+
+    @property
+    def new_connections_per_100_requests(self) -> float:
+        return 100 * self.backend_connections_accepted / max(self.wrk.requests, 1)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            **self.wrk.as_json(),
+            "backend_connections_accepted": self.backend_connections_accepted,
+            "new_backend_connections_per_100_requests": round(self.new_connections_per_100_requests, 3),
+        }
+
+
+class BenchRig:
+    """Everything a scenario runs against; balancers and extra backends started through it stop with it."""
+
+    def __init__(self, work_dir: Path, capacity: Capacity):
+        self.work_dir = work_dir
+        self.capacity = capacity
+        self._stack = contextlib.ExitStack()
+        self._balancers: list[Balancer] = []
+        self._extra_backends: list[BackendProcess] = []
+        self._numbers = itertools.count(1)
+        try:
+            self.redis = self._stack.enter_context(running_redis(work_dir))
+            self.fleet = BackendFleet(work_dir, self.redis.url, env=capacity.env)
+            self._stack.callback(self.fleet.stop_all)
+            self.fleet.start_all()
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def __enter__(self) -> BenchRig:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        self._stack.close()
+
+    def start_balancer(self, servers: Sequence[UpstreamServer], config: BalancerConfig | None = None) -> Balancer:
+        """nginx over `servers`, with the stack's default balancer config unless `config` says otherwise."""
+        balancer = Balancer(self.work_dir / f"nginx-{next(self._numbers)}", config or BalancerConfig(), servers)
+        self._stack.callback(balancer.process.stop)
+        balancer.process.start()
+        self._balancers.append(balancer)
+        return balancer
+
+    def start_backend(self, instance_id: str, host: str, env: Mapping[str, str]) -> BackendProcess:
+        """One more backend outside the fleet (e.g. without the fixed capacity), stopped with the rig."""
+        backend = self._stack.enter_context(running_backend(instance_id, self.work_dir, host=host, env=env))
+        self._extra_backends.append(backend)
+        return backend
+
+    def load(self, url: str, connections: int) -> WrkLoad:
+        """A wrk load on `url` until its `stop()`, its output in the work directory."""
+        return WrkLoad(url, connections, self.work_dir / f"wrk-{next(self._numbers)}.log")
+
+    def warm_up(self, url: str, connections: int, seconds: float) -> None:
+        """Load that opens the balancer's upstream pools and wakes every process up; not measured."""
+        with self.load(url, connections) as load:
+            time.sleep(seconds)
+            load.stop()
+
+    def measure(self, label: str, url: str, connections: int, seconds: float) -> Measurement:
+        """`seconds` of wrk load on `url`, with the CPU every process used and the TCP connections the backends
+        accepted meanwhile (through nginx: new upstream connections; direct: wrk's own)."""
+        results: list[tuple[WrkResult, dict[str, Any]]] = []
+
+        def timed_run() -> None:
+            with self.load(url, connections) as load:
+                with CpuMeter(label, self.cpu_groups(load)) as meter:
+                    time.sleep(seconds)
+                results.append((load.stop(), meter.usage))
+
+        accepted = self.fleet.connections_accepted_during(timed_run)
+        wrk, cpu = results[0]
+        return Measurement(wrk, cpu, accepted)
+
+    def cpu_groups(self, load: WrkLoad | None = None) -> dict[str, PidSource]:
+        """The process groups whose CPU a run reports: load generator, nginx, each backend, Redis, this process."""
+        groups: dict[str, PidSource] = {}
+        if load is not None:
+            groups["wrk"] = load.pids
+        groups["nginx"] = lambda: [pid for balancer in self._balancers for pid in _pids_of(balancer.process)]
+        for index, backend in enumerate(self.fleet.processes):
+            groups[backend.instance_id] = lambda index=index: _pids_of(self.fleet.processes[index])
+        for backend in self._extra_backends:
+            groups[backend.instance_id] = lambda backend=backend: _pids_of(backend)
+        groups["redis"] = lambda: _pids_of(self.redis)
+        groups["bench (python)"] = lambda: [os.getpid()]
+        return groups
+
+
+def _pids_of(process: ManagedProcess) -> list[int]:
+    return with_children(process.pid) if process.alive() else []

@@ -1,0 +1,106 @@
+"""What every scenario shares: the run profile (how long and how much), targets, and the result it records."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How long and how hard each scenario runs; `QUICK` only proves the machinery works."""
+
+    name: str
+    load_seconds: float
+    """Each throughput run (wrk) and the steady load of the keepalive count."""
+    rounds: int
+    """Interleaved rounds of a side-by-side comparison; each configuration's median is reported."""
+    latency_seconds: float
+    """Each low-load latency run (one connection)."""
+    latency_rounds: int
+    settle_seconds: float
+    """Load before, between and after the kills and restarts of the failover scenarios."""
+    websocket_clients: int
+    broadcasts: int
+    hold_seconds: float
+    """How long the WebSockets stay open, idle, before the broadcasts."""
+    fail_timeout: str | None
+    """The balancer's fail_timeout in the failover scenarios; None: the stack's default."""
+
+
+FULL = Profile(
+    "full", load_seconds=10, rounds=3, latency_seconds=5, latency_rounds=6, settle_seconds=3,
+    websocket_clients=1000, broadcasts=30, hold_seconds=5, fail_timeout=None,
+)
+QUICK = Profile(
+    "quick", load_seconds=1, rounds=1, latency_seconds=0.5, latency_rounds=2, settle_seconds=0.3,
+    websocket_clients=30, broadcasts=3, hold_seconds=0.2, fail_timeout="1s",
+)
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """A backend of fixed capacity: at most `concurrency` requests at once, each taking `service_ms`."""
+
+    concurrency: int = 10
+    service_ms: float = 10.0
+
+    @property
+    def nominal_rps(self) -> float:
+        return self.concurrency * 1000 / self.service_ms
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"MAX_CONCURRENCY": str(self.concurrency), "RESPONSE_DELAY_MS": f"{self.service_ms:g}"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One of DESIGN.md's performance targets, with the value measured against it."""
+
+    name: str
+    goal: str
+    measured: float
+    unit: str
+    passed: bool
+
+    @classmethod
+    def at_most(cls, name: str, limit: float, measured: float, unit: str = "") -> Target:
+        return cls(name, f"<= {limit:g}{unit and ' ' + unit}", measured, unit, measured <= limit)
+
+    @classmethod
+    def below(cls, name: str, limit: float, measured: float, unit: str = "") -> Target:
+        return cls(name, f"< {limit:g}{unit and ' ' + unit}", measured, unit, measured < limit)
+
+    @classmethod
+    def at_least(cls, name: str, limit: float, measured: float, unit: str = "") -> Target:
+        return cls(name, f">= {limit:g}{unit and ' ' + unit}", measured, unit, measured >= limit)
+
+
+@dataclass
+class ScenarioResult:
+    """Everything one scenario measured; written as `bench/results/<name>.json`."""
+
+    name: str
+    title: str
+    description: str
+    parameters: dict[str, Any]
+    measurements: dict[str, Any]
+    targets: list[Target]
+    cpu: list[dict[str, Any]] = field(default_factory=list)
+    """One entry per measured run: what each process group used (see bench/machine.py)."""
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The nearest-rank `p`th percentile (p in 0..100) of `values`; NaN when there are none."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]

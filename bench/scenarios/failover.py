@@ -1,0 +1,109 @@
+"""No failed GET while replicas go away under load: one killed (SIGKILL, as in a crash), or every one restarted
+in turn (SIGTERM: drain, exit; start; ready; next), as a rolling update does.
+
+nginx runs the stack's default balancer config over the three fixed-capacity backends; wrk keeps as many
+connections open as the three backends have slots, from before the first step until after the last. Every
+response other than 2xx and every connect, read, write error or timeout counts as a failed GET.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench.machine import CpuMeter
+from bench.rig import INFO, BenchRig
+from bench.scenario import Profile, ScenarioResult, Target
+from components.config import BalancerConfig, nginx_seconds
+from tests.support.processes import BackendProcess, wait_until
+
+KILL = "failover_kill"
+ROLLING_RESTART = "rolling_restart"
+REJOIN_MARGIN_SECONDS = 15.0
+
+
+def run_kill(rig: BenchRig, profile: Profile) -> ScenarioResult:
+    victim = rig.fleet.instances[0]
+
+    def kill_and_restart(step: Callable[[str], None]) -> None:
+        rig.fleet.kill(0)
+        step(f"killed {victim}")
+        time.sleep(2 * profile.settle_seconds)
+        rig.fleet.start(0)
+        step(f"started {victim} again (ready)")
+
+    return _under_load(
+        rig, profile, KILL, "A backend killed under load", kill_and_restart,
+        "SIGKILL one of three backends; keep the load on; start it again.",
+    )
+
+
+def run_rolling_restart(rig: BenchRig, profile: Profile) -> ScenarioResult:
+    def restart_each(step: Callable[[str], None]) -> None:
+        for index, instance in enumerate(rig.fleet.instances):
+            rig.fleet.stop(index)
+            step(f"{instance} drained and exited")
+            rig.fleet.start(index)
+            step(f"{instance} started (ready)")
+            _wait_until_proxied_to(rig.fleet.processes[index], nginx_seconds(_balancer_config(profile).fail_timeout))
+            step(f"{instance} serves requests from nginx again")
+            time.sleep(profile.settle_seconds)
+
+    return _under_load(
+        rig, profile, ROLLING_RESTART, "Rolling restart of every backend under load", restart_each,
+        "Each backend in turn: SIGTERM (1 s drain window with readiness 503), wait for its exit, start it, wait "
+        "until it is ready and nginx sends it requests again (after fail_timeout, if nginx had marked it failed), "
+        "then the next.",
+    )
+
+
+def _balancer_config(profile: Profile) -> BalancerConfig:
+    """The stack's default balancer config; the quick profile shortens fail_timeout so a rejoin takes a moment."""
+    return BalancerConfig() if profile.fail_timeout is None else BalancerConfig(fail_timeout=profile.fail_timeout)
+
+
+def _wait_until_proxied_to(backend: BackendProcess, fail_timeout_seconds: float) -> None:
+    """Returns once nginx opens connections to `backend` again: between two of our own (one each) it accepted more.
+
+    nginx sidelines a replica that refused max_fails connections for fail_timeout; moving on to the next one
+    before it is back could leave no replica to route to."""
+    seen = [backend.get(INFO)[1]["connections_accepted"]]
+
+    def others_connected() -> bool:
+        seen.append(backend.get(INFO)[1]["connections_accepted"])
+        return seen[-1] - seen[-2] > 1
+
+    wait_until(others_connected, fail_timeout_seconds + REJOIN_MARGIN_SECONDS,
+               f"nginx to send requests to {backend.name} again", interval=0.2)
+
+
+def _under_load(rig: BenchRig, profile: Profile, name: str, title: str,
+                steps: Callable[[Callable[[str], None]], None], what: str) -> ScenarioResult:
+    config = _balancer_config(profile)
+    balancer = rig.start_balancer(rig.fleet.servers, config)
+    connections = rig.capacity.concurrency * len(rig.fleet.processes)
+    timeline: list[dict[str, Any]] = []
+    started = time.monotonic()
+
+    def step(event: str) -> None:
+        timeline.append({"seconds": round(time.monotonic() - started, 2), "event": event})
+
+    with rig.load(balancer.url(INFO), connections) as load:
+        with CpuMeter(title, rig.cpu_groups(load)) as meter:
+            time.sleep(profile.settle_seconds)
+            steps(step)
+            time.sleep(profile.settle_seconds)
+        result = load.stop()
+    step("load stopped")
+    return ScenarioResult(
+        name=name,
+        title=title,
+        description=f"{what}\n\n{__doc__}",
+        parameters={"connections": connections, "settle_seconds": profile.settle_seconds,
+                    "balancer": f"max_fails {config.max_fails}, fail_timeout {config.fail_timeout}; a failed "
+                                "request is retried on the next replica"},
+        measurements={"load": result.as_json(), "timeline": timeline},
+        targets=[Target.at_most(f"failed GETs: {title.lower()}", 0, result.failed)],
+        cpu=[meter.usage],
+    )
