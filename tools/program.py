@@ -39,6 +39,8 @@ class RegisteredResource:
     protect: bool = False
     retain_on_delete: bool = False
     delete_before_replace: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    """Input paths whose changes the engine ignores after creation."""
     depends_on: list[str] = field(default_factory=list)
     """URNs of explicit and property dependencies."""
     custom: bool = True
@@ -181,6 +183,7 @@ class _RecordingMonitor(mocks.MockMonitor):
                     protect=bool(request.protect),
                     retain_on_delete=bool(request.retainOnDelete),
                     delete_before_replace=bool(request.deleteBeforeReplace),
+                    ignore_changes=list(request.ignoreChanges),
                     depends_on=sorted(dependencies),
                     custom=bool(request.custom),
                     provider=request.provider or None,

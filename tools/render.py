@@ -68,6 +68,8 @@ def resource_entries(resources: Sequence[RegisteredResource]) -> list[dict[str, 
             "name": resource.name,
             "parent": parents.get(resource.parent) if resource.parent else None,
             "inputs": reviewable(resource.inputs),
+            # Only where set: input paths whose later changes the engine ignores (the diff leaves them out).
+            **({"ignore_changes": resource.ignore_changes} if resource.ignore_changes else {}),
         }
         for resource in registration_order(resources)
     ]

@@ -122,9 +122,10 @@ def _resources_section(old: Render, new: Render) -> str:
     added = [key for key in new.resources if key not in old.resources]
     removed = [key for key in old.resources if key not in new.resources]
     changed = {
-        key: changed_paths(old.resources[key]["inputs"], new.resources[key]["inputs"], "inputs")
+        key: paths
         for key in new.resources
-        if key in old.resources and old.resources[key] != new.resources[key]
+        if key in old.resources
+        and (paths := _applied(new.resources[key], changed_paths(old.resources[key]["inputs"], new.resources[key]["inputs"], "inputs")))
     }
     if not (added or removed or changed):
         return ""
@@ -145,6 +146,16 @@ def _resources_section(old: Render, new: Render) -> str:
         ]
         lines += ["", "Changed:", *_capped(items, MAX_LISTED, "resources")]
     return "\n".join(lines)
+
+
+def _applied(entry: dict[str, Any], paths: list[tuple[str, Any, Any]]) -> list[tuple[str, Any, Any]]:
+    """The changed paths the engine acts on: those under the resource's `ignore_changes` it leaves alone."""
+    ignored = [f"inputs.{path}" for path in entry.get("ignore_changes", [])]
+    return [
+        change
+        for change in paths
+        if not any(change[0] == prefix or change[0].startswith((f"{prefix}.", f"{prefix}[")) for prefix in ignored)
+    ]
 
 
 def _text_section(title: str, old: dict[str, str | None], new: dict[str, str | None]) -> str:

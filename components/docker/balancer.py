@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import shlex
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_command as command
 import pulumi_docker as docker
 
 from components.args import BalancerArgs
 from components.config import BalancerConfig
 from components.docker.image import pulled_image
 from components.docker.platform import Platform
-from nginx_conf import NginxRuntime, UpstreamServer, render_nginx_conf
+from nginx_conf import NginxRuntime, UpstreamServer, reload_script, render_nginx_conf
 
 DOCKER_DNS = "127.0.0.11"
 """Docker's embedded DNS: nginx re-resolves replica names through it, so a replaced replica's new IP is found."""
+
+NGINX_CONF = "/etc/nginx/nginx.conf"
 
 OPEN_FILES = 65536
 """The container's descriptor limit: thousands of WebSockets need many (each proxied one takes two). The
@@ -23,7 +28,9 @@ rendering is told, so worker_rlimit_nofile never asks for more than the containe
 
 
 class Balancer(pulumi.ComponentResource):
-    """nginx in front of the replicas. The nginx.conf is upload content, so `pulumi preview --diff` shows it."""
+    """nginx in front of the replicas. The container starts with the rendered nginx.conf; a later change
+    (scaling, a new algorithm) is checked by nginx and reloaded in place, never a restart, and shows in
+    `pulumi preview --diff` as the reload command's input."""
 
     nginx_conf: pulumi.Output[str]
     url: pulumi.Output[str]
@@ -38,12 +45,13 @@ class Balancer(pulumi.ComponentResource):
                 settings, [UpstreamServer(host=host, port=args.backend.port) for host in names], runtime
             )
         )
-        docker.Container(
+        container_name = f"{name}-nginx"
+        container = docker.Container(
             f"{name}-nginx",
             docker.ContainerArgs(
-                name=f"{name}-nginx",
+                name=container_name,
                 image=pulled_image(f"{name}-nginx-image", settings.image, self),
-                uploads=[docker.ContainerUploadArgs(file="/etc/nginx/nginx.conf", content=self.nginx_conf)],
+                uploads=[docker.ContainerUploadArgs(file=NGINX_CONF, content=self.nginx_conf)],
                 ports=[
                     docker.ContainerPortArgs(internal=settings.port, external=settings.port, ip=settings.bind_address)
                 ],
@@ -59,7 +67,21 @@ class Balancer(pulumi.ComponentResource):
                 wait=True,
                 wait_timeout=60,
             ),
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+            # The upload seeds a new container; changes reach the running one through the reload below.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, ignore_changes=["uploads"]),
+        )
+        reload = shlex.join(["docker", "exec", "-i", container_name, "sh", "-c", reload_script(NGINX_CONF)])
+        command.local.Command(
+            f"{name}-nginx-reload",
+            command.local.CommandArgs(
+                create=reload,
+                update=reload,
+                stdin=self.nginx_conf,
+                # A new container (say, a new nginx image) starts from the upload as last recorded: load the
+                # current config into it too.
+                triggers=[container.id],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         host = "localhost" if settings.bind_address in ("127.0.0.1", "0.0.0.0") else settings.bind_address
         self.url = pulumi.Output.from_input(f"http://{host}:{settings.port}")

@@ -9,12 +9,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
-import signal
 import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+from nginx_conf import reload_script
 from tests.support.processes import LOOPBACK, STARTUP_TIMEOUT_SECONDS, ManagedProcess, require_binary, wait_until
 
 CONF_NAME = "nginx.conf"
@@ -91,11 +91,22 @@ class NginxProcess(ManagedProcess):
         wait_until(self._accepts_connections, STARTUP_TIMEOUT_SECONDS, f"{self.name} to accept connections")
 
     def reload(self, conf_text: str) -> None:
-        """Replaces the config and sends SIGHUP: new workers take it over while the old ones finish their
-        requests. A config nginx refuses raises before the signal, and the running config stays."""
-        nginx_test(conf_text, self.directory)
+        """Loads a new config the way the dev stack does (`nginx_conf.reload_script`, fed on stdin): nginx
+        checks it, it is swapped in, and new workers take over while the old ones finish their requests.
+        A config nginx refuses raises NginxConfigRejected, and the running config stays."""
+        conf_path = self.directory / CONF_NAME
+        script = reload_script(str(conf_path.resolve()), [nginx_binary(), *_prefix_arguments(self.directory)])
+        result = subprocess.run(
+            ["sh", "-c", script],
+            input=conf_text,
+            capture_output=True,
+            text=True,
+            timeout=CHECK_TIMEOUT_SECONDS,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise NginxConfigRejected(f"the reload refused the new config (exit status {result.returncode}):\n{result.stderr}")
         self.conf_text = conf_text
-        self.send_signal(signal.SIGHUP)
 
     def error_log(self) -> str:
         """Everything nginx logged: its error_log file (as `for_directory` names it) and its own output."""
@@ -129,9 +140,14 @@ def _write_conf(conf_text: str, directory: Path) -> Path:
     return conf_path
 
 
+def _prefix_arguments(directory: Path) -> list[str]:
+    """Prefix `directory`; errors before the config is read go to stderr, not /var/log/nginx."""
+    return ["-e", "stderr", "-p", f"{directory.resolve()}/"]
+
+
 def _file_arguments(directory: Path, conf_path: Path) -> list[str]:
-    """Prefix and config in `directory`; errors before the config is read go to stderr, not /var/log/nginx."""
-    return ["-e", "stderr", "-p", f"{directory.resolve()}/", "-c", str(conf_path.resolve())]
+    """The prefix arguments plus the config in `directory`."""
+    return [*_prefix_arguments(directory), "-c", str(conf_path.resolve())]
 
 
 def _lines_around_complaint(conf_text: str, conf_path: Path, report: str) -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import shlex
 
 import pytest
 
+from nginx_conf import reload_script
 from tools.program import reveal, run_program
 
 ALGORITHM_DIRECTIVE = {
@@ -78,3 +80,16 @@ def test_balancer_waits_for_the_replicas_it_routes_to() -> None:
     nginx = run.named("brain-nginx")
     for number in (1, 2):
         assert run.named(f"brain-backend-{number}").urn in nginx.depends_on
+
+
+def test_config_changes_reload_the_running_nginx_instead_of_replacing_it() -> None:
+    run = run_program("dev", ["balancer.algorithm=least_conn"])
+    nginx, reload = run.named("brain-nginx"), run.named("brain-nginx-reload")
+    assert nginx.ignore_changes == ["uploads"], "a new nginx.conf must not replace the container"
+    assert reload.type == "command:local:Command"
+    assert reveal(reload.inputs["stdin"]) == reveal(nginx.inputs["uploads"])[0]["content"]
+    assert reload.inputs["create"] == reload.inputs["update"]
+    assert reload.inputs["create"].startswith("docker exec -i brain-nginx sh -c ")
+    assert reload_script("/etc/nginx/nginx.conf") in shlex.split(reload.inputs["create"])
+    assert nginx.urn in reload.depends_on, "the reload must run against the container it follows"
+    assert reload.inputs["triggers"] == ["brain-nginx-id"], "a new container must get the current config too"

@@ -61,7 +61,9 @@ def test_resources_json_lists_every_resource_after_its_parent_and_dependencies(d
                 assert position[by_urn[urn]] < position[(resource.type, resource.name)], (
                     f"{resource.name} is listed before {by_urn[urn]}, which it needs"
                 )
-    assert all(set(entry) == {"type", "name", "parent", "inputs"} for entry in entries)
+    assert all(set(entry) - {"ignore_changes"} == {"type", "name", "parent", "inputs"} for entry in entries)
+    ignoring = {entry["name"]: entry["ignore_changes"] for entry in entries if "ignore_changes" in entry}
+    assert ignoring == {r.name: r.ignore_changes for r in recorded if r.ignore_changes} == {"brain-nginx": ["uploads"]}
     types = {entry["type"] for entry in entries}
     assert {CONTAINER, RANDOM_PASSWORD, "docker:index/network:Network", "docker:index/volume:Volume",
             "brain:docker:Balancer", "brain:docker:BackendReplicaSet"} <= types
@@ -91,7 +93,7 @@ def test_nginx_conf_is_the_balancer_upload_exactly(dev_render) -> None:
 def test_stdout_is_a_table_of_resources_by_type(dev_render) -> None:
     _, result = dev_render
     rows = {line.rsplit(maxsplit=1)[0]: line.rsplit(maxsplit=1)[1] for line in result.stdout.splitlines()[:-1]}
-    assert rows[CONTAINER] == "7" and rows[RANDOM_PASSWORD] == "3" and rows["total"] == "23", result.stdout
+    assert rows[CONTAINER] == "7" and rows[RANDOM_PASSWORD] == "3" and rows["total"] == "24", result.stdout
 
 
 def test_no_secret_value_reaches_any_file(dev_render) -> None:
