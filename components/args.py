@@ -6,6 +6,7 @@ namespace), hence the type parameter.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -21,10 +22,13 @@ PlatformT = TypeVar("PlatformT")
 class BackendEndpoints:
     """Where the replicas answer, as the balancer and monitoring address them."""
 
-    names: pulumi.Output[list[str]]
+    names: pulumi.Input[Sequence[str]]
     """docker: the replicas' DNS names, in order (weights apply in this order); eks: the one Service."""
     port: int
     """The port every replica (or the Service) listens on."""
+    members: Sequence[pulumi.Resource] = ()
+    """What must exist before traffic goes to `names`: an explicit dependency, never a property one, so a
+    replica replaced before it is created again (delete-before-replace) never takes its balancer with it."""
 
 
 @dataclass

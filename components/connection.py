@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -19,3 +20,6 @@ class DataConnection:
     """Qdrant HTTP URL (no credential in it)."""
     qdrant_api_key: pulumi.Output[str]
     """Qdrant API key (secret)."""
+    stores: Sequence[pulumi.Resource] = ()
+    """What the URLs point at, where clients must start after it (docker); an explicit dependency, so a
+    replaced store never replaces its clients. eks leaves it empty: pods wait by their readiness probes."""

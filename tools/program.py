@@ -43,6 +43,9 @@ class RegisteredResource:
     """Input paths whose changes the engine ignores after creation."""
     depends_on: list[str] = field(default_factory=list)
     """URNs of explicit and property dependencies."""
+    input_dependencies: list[str] = field(default_factory=list)
+    """URNs some input value comes from (property dependencies): a delete-before-replace of one of them
+    makes the engine delete this resource first when its provider says the new input forces a replacement."""
     custom: bool = True
     """False for component resources (local or provider-implemented), which Kubernetes never sees."""
     provider: str | None = None
@@ -170,9 +173,7 @@ class _RecordingMonitor(mocks.MockMonitor):
         request.object.CopyFrom(_references_as_urns(request.object))
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
-            dependencies = {*request.dependencies}
-            for urns in request.propertyDependencies.values():
-                dependencies.update(urns.urns)
+            input_dependencies = {urn for urns in request.propertyDependencies.values() for urn in urns.urns}
             self.registered.append(
                 RegisteredResource(
                     type=request.type,
@@ -184,7 +185,8 @@ class _RecordingMonitor(mocks.MockMonitor):
                     retain_on_delete=bool(request.retainOnDelete),
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     ignore_changes=list(request.ignoreChanges),
-                    depends_on=sorted(dependencies),
+                    depends_on=sorted({*request.dependencies, *input_dependencies}),
+                    input_dependencies=sorted(input_dependencies),
                     custom=bool(request.custom),
                     provider=request.provider or None,
                 )

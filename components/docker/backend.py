@@ -29,9 +29,11 @@ class BackendReplicaSet(pulumi.ComponentResource):
         super().__init__("brain:docker:BackendReplicaSet", name, None, opts)
         settings = args.settings
         image_id = self._image(name, settings)
+        # Names known before anything exists: the balancer addresses replicas by name, never by a replica's
+        # outputs, so replacing a replica leaves the balancer alone.
+        instances = [f"backend-{number}" for number in range(1, settings.replicas + 1)]
         containers: list[docker.Container] = []
-        for number in range(1, settings.replicas + 1):
-            instance = f"backend-{number}"
+        for number, instance in enumerate(instances, start=1):
             containers.append(
                 docker.Container(
                     f"{name}-{instance}",
@@ -76,13 +78,12 @@ class BackendReplicaSet(pulumi.ComponentResource):
                         parent=self,
                         # The fixed name (the balancer's upstream address) forbids create-before-delete.
                         delete_before_replace=True,
-                        depends_on=containers[-1:],
+                        # One at a time; the first once the data tier is healthy (a replica is ready only then).
+                        depends_on=containers[-1:] or list(args.data.stores),
                     ),
                 )
             )
-        self.endpoints = BackendEndpoints(
-            names=pulumi.Output.all(*[container.name for container in containers]), port=settings.port
-        )
+        self.endpoints = BackendEndpoints(names=instances, port=settings.port, members=containers)
         self.register_outputs({"names": self.endpoints.names})
 
     def _image(self, name: str, settings: BackendConfig) -> pulumi.Input[str]:

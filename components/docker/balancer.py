@@ -68,7 +68,12 @@ class Balancer(pulumi.ComponentResource):
                 wait_timeout=60,
             ),
             # The upload seeds a new container; changes reach the running one through the reload below.
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, ignore_changes=["uploads"]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                delete_before_replace=True,
+                ignore_changes=["uploads"],
+                depends_on=list(args.backend.members),
+            ),
         )
         reload = shlex.join(["docker", "exec", "-i", container_name, "sh", "-c", reload_script(NGINX_CONF)])
         command.local.Command(

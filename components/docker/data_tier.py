@@ -43,7 +43,7 @@ class DataTier(pulumi.ComponentResource):
         qdrant_api_key = self._password("qdrant-api-key")
         pg = settings.postgres
 
-        self._container(
+        postgres = self._container(
             _Service(
                 key="postgres",
                 image=pg.image,
@@ -58,7 +58,7 @@ class DataTier(pulumi.ComponentResource):
                 healthcheck=["CMD-SHELL", f"pg_isready -U {pg.user} -d {pg.database}"],
             )
         )
-        self._container(
+        redis = self._container(
             _Service(
                 key="redis",
                 image=settings.redis.image,
@@ -70,7 +70,7 @@ class DataTier(pulumi.ComponentResource):
                 healthcheck=["CMD-SHELL", 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG'],
             )
         )
-        self._container(
+        qdrant = self._container(
             _Service(
                 key="qdrant",
                 image=settings.qdrant.image,
@@ -89,6 +89,7 @@ class DataTier(pulumi.ComponentResource):
             redis_url=pulumi.Output.secret(pulumi.Output.concat("redis://:", redis_password, "@redis:6379/0")),
             qdrant_url=pulumi.Output.from_input("http://qdrant:6333"),
             qdrant_api_key=pulumi.Output.secret(qdrant_api_key),
+            stores=[postgres, redis, qdrant],
         )
         self.register_outputs(
             {

@@ -55,7 +55,7 @@ class Monitoring(pulumi.ComponentResource):
                 networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.platform.network_name)],
                 restart="unless-stopped",
             ),
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, depends_on=list(args.backend.members)),
         )
         self.url = pulumi.Output.from_input(f"http://localhost:{PROMETHEUS_PORT}")
         self.register_outputs({"url": self.url})

@@ -57,3 +57,24 @@ def test_resources_limit_each_replica() -> None:
     run = run_program("dev", ["backend.resources={cpu: 250m, memory: 1Gi}"])
     inputs = run.named("brain-backend-1").inputs
     assert (inputs["cpus"], inputs["memory"]) == ("0.25", 1024)
+
+
+def test_replacing_a_replica_never_replaces_what_routes_to_it() -> None:
+    """Replicas are replaced delete-before-create; the engine first deletes every resource with an input
+    taken from the replica whose provider would replace it for the new value. So the balancer and
+    Prometheus name replicas by plain names and only *wait* for them (explicit dependencies)."""
+    run = run_program("dev", ["backend.replicas=3", "monitoring.enabled=true"])
+    replicas = {run.named(f"brain-backend-{number}").urn for number in (1, 2, 3)}
+    for name in ("brain-nginx", "brain-nginx-reload", "brain-prometheus"):
+        resource = run.named(name)
+        assert not replicas & set(resource.input_dependencies), f"{name} takes an input from a replica"
+    for name in ("brain-nginx", "brain-prometheus"):
+        assert replicas <= set(run.named(name).depends_on), f"{name} must start after every replica"
+
+
+def test_first_replica_waits_for_the_data_tier_by_explicit_dependency() -> None:
+    run = run_program("dev")
+    first = run.named("brain-backend-1")
+    stores = {run.named(name).urn for name in ("brain-postgres", "brain-redis", "brain-qdrant")}
+    assert stores <= set(first.depends_on), "the first replica can only become ready once the stores are"
+    assert not stores & set(first.input_dependencies), "a replaced store must not replace the replicas"
