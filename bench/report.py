@@ -1,5 +1,5 @@
-"""Writes the results: `<scenario>.json` (raw numbers and the machine), and RESULTS.md (the seed's table next to
-ours, every target with PASS/MISS, and the CPU each process group used in every run)."""
+"""Writes the results: `<scenario>.json` (raw numbers and the machine), RESULTS.md (the seed's table next to
+ours, every target with PASS/MISS, and the CPU each process group used in every run) and scaling.png."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.plot import plot_scaling
 from bench.scenario import Profile, ScenarioResult, Target
 from bench.scenarios import scaling
 
 RESULTS_NAME = "RESULTS.md"
+PLOT_NAME = "scaling.png"
 
 
 def write_results(results: Sequence[ScenarioResult], machine: dict[str, Any], profile: Profile,
@@ -24,6 +26,10 @@ def write_results(results: Sequence[ScenarioResult], machine: dict[str, Any], pr
         document = {"scenario": result.name, "profile": profile.name, "machine": machine, **result.as_json()}
         path.write_text(json.dumps(document, indent=2) + "\n")
         written.append(path)
+    scaling_result = next((result for result in results if result.name == scaling.NAME), None)
+    if scaling_result is not None:
+        plot_scaling(scaling_result, out_dir / PLOT_NAME)
+        written.append(out_dir / PLOT_NAME)
     markdown = out_dir / RESULTS_NAME
     markdown.write_text(render_markdown(results, machine, profile))
     written.append(markdown)
@@ -63,35 +69,41 @@ def _machine_paragraph(machine: dict[str, Any], profile: Profile) -> list[str]:
 
 
 def _scaling_section(result: ScenarioResult) -> list[str]:
-    capacity = result.parameters["capacity_per_backend"]
-    summary: dict[str, dict[str, Any]] = result.measurements["summary"]
+    by_capacity: list[dict[str, Any]] = result.measurements["by_capacity"]
     lines = [
         "## 1 backend vs 3 backends (the seed's table)",
         "",
-        f"Each backend serves at most {capacity['max_concurrency']} requests at once, each taking "
-        f"{capacity['service_ms']:g} ms (nominally {capacity['nominal_rps']:,.0f} req/s); the others queue. "
-        f"Medians of {result.parameters['rounds']} interleaved rounds of {result.parameters['seconds_per_run']:g} s each.",
+        "Each backend serves at most the given number of requests at once, each taking the given service time; "
+        f"the others queue. Medians of {result.parameters['rounds']} interleaved rounds of "
+        f"{result.parameters['seconds_per_run']:g} s each.",
         "",
-        "| Configuration | Clients | Requests/s | vs 1 backend | p50 | p99 | New backend connections / 100 requests | Failed |",
-        "|---|---|---|---|---|---|---|---|",
+        "| Configuration | Capacity per backend | Clients | Requests/s | vs 1 backend | p50 | p99 "
+        "| New backend connections / 100 requests | Failed |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     seed_one = scaling.SEED_TABLE["1 backend"]["rps"]
     for name, seed in scaling.SEED_TABLE.items():
         lines.append(
-            f"| seed: {name} | {seed['clients']} | {seed['rps']:,} | {seed['rps'] / seed_one:.2f}x | "
+            f"| seed: {name} | | {seed['clients']} | {seed['rps']:,} | {seed['rps'] / seed_one:.2f}x | "
             f"{seed['p50_ms']} ms | {seed['p99_ms']} ms | | |"
         )
-    for name, row in summary.items():
-        lines.append(
-            f"| here: {name} | {row['clients']} | {row['rps']:,.0f} | {row['speedup_vs_direct']:.2f}x | "
-            f"{row['p50_ms']:.1f} ms | {row['p99_ms']:.1f} ms | {row['new_backend_connections_per_100_requests']:.2f} | "
-            f"{row['failed']} |"
-        )
+    for measured in by_capacity:
+        capacity = measured["capacity"]
+        described = f"{capacity['max_concurrency']} x {capacity['service_ms']:g} ms ({capacity['nominal_rps']:,.0f} req/s)"
+        for name, row in measured["summary"].items():
+            lines.append(
+                f"| here: {name} | {described} | {row['clients']} | {row['rps']:,.0f} | {row['speedup_vs_direct']:.2f}x | "
+                f"{row['p50_ms']:.1f} ms | {row['p99_ms']:.1f} ms | "
+                f"{row['new_backend_connections_per_100_requests']:.2f} | {row['failed']} |"
+            )
     lines += [
+        "",
+        f"![1 vs 3 backends]({PLOT_NAME})",
         "",
         "With clients queuing for a fixed capacity, latency is set by the queue (clients / throughput, Little's "
         "law), not by the balancer: 100 clients per backend at about 1,000 req/s wait about 100 ms. \"New "
-        "backend connections\" of the direct run are wrk's own; behind nginx they are nginx's upstream ones.",
+        "backend connections\" of the direct run are wrk's own; behind nginx they are nginx's upstream ones, at "
+        "saturation (300 clients, more than the `keepalive 32` idle connections per worker).",
         "",
     ]
     return lines

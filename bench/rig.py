@@ -11,7 +11,8 @@ import contextlib
 import itertools
 import os
 import time
-from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from dataclasses import dataclass
 from types import TracebackType
@@ -80,6 +81,20 @@ class BenchRig:
         balancer.process.start()
         self._balancers.append(balancer)
         return balancer
+
+    @contextlib.contextmanager
+    def backends_of(self, capacity: Capacity) -> Iterator[None]:
+        """The fleet restarted with `capacity` for the block, and with the rig's own capacity after it."""
+        self._restart_fleet(capacity)
+        try:
+            yield
+        finally:
+            self._restart_fleet(self.capacity)
+
+    def _restart_fleet(self, capacity: Capacity) -> None:
+        self.fleet.stop_all()
+        with ThreadPoolExecutor() as pool:
+            list(pool.map(lambda index: self.fleet.start(index, **capacity.env), range(len(self.fleet.processes))))
 
     def start_backend(self, instance_id: str, host: str, env: Mapping[str, str]) -> BackendProcess:
         """One more backend outside the fleet (e.g. without the fixed capacity), stopped with the rig."""

@@ -32,6 +32,7 @@ SCENARIOS: dict[str, Callable[[BenchRig, Profile], ScenarioResult]] = {
     balancer_latency.NAME: balancer_latency.run,
     failover.KILL: failover.run_kill,
     failover.ROLLING_RESTART: failover.run_rolling_restart,
+    failover.ROLLING_RESTART_WHEN_READY: failover.run_rolling_restart_when_ready,
     keepalive.NAME: keepalive.run,
     websockets.NAME: websockets.run,
 }

@@ -15,6 +15,8 @@ class Profile:
     name: str
     load_seconds: float
     """Each throughput run (wrk) and the steady load of the keepalive count."""
+    warm_up_seconds: float
+    """Unmeasured load before a comparison: opens nginx's upstream pools, wakes every process up."""
     rounds: int
     """Interleaved rounds of a side-by-side comparison; each configuration's median is reported."""
     latency_seconds: float
@@ -31,11 +33,11 @@ class Profile:
 
 
 FULL = Profile(
-    "full", load_seconds=10, rounds=3, latency_seconds=5, latency_rounds=6, settle_seconds=3,
+    "full", load_seconds=10, warm_up_seconds=2, rounds=3, latency_seconds=5, latency_rounds=6, settle_seconds=3,
     websocket_clients=1000, broadcasts=30, hold_seconds=5, fail_timeout=None,
 )
 QUICK = Profile(
-    "quick", load_seconds=1, rounds=1, latency_seconds=0.5, latency_rounds=2, settle_seconds=0.3,
+    "quick", load_seconds=0.5, warm_up_seconds=0.2, rounds=1, latency_seconds=0.5, latency_rounds=2, settle_seconds=0.3,
     websocket_clients=30, broadcasts=3, hold_seconds=0.2, fail_timeout="1s",
 )
 
@@ -54,6 +56,13 @@ class Capacity:
     @property
     def env(self) -> dict[str, str]:
         return {"MAX_CONCURRENCY": str(self.concurrency), "RESPONSE_DELAY_MS": f"{self.service_ms:g}"}
+
+    @property
+    def label(self) -> str:
+        return f"{self.nominal_rps:,.0f} req/s per backend"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"max_concurrency": self.concurrency, "service_ms": self.service_ms, "nominal_rps": self.nominal_rps}
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from nginx_conf.render import UpstreamServer
 NAME = "balancer_latency"
 PROBE_HOST = "127.0.0.5"
 ADDED_P50_TARGET_MS = 0.3
-WARM_UP_SECONDS = 0.5
 
 
 def run(rig: BenchRig, profile: Profile) -> ScenarioResult:
@@ -25,7 +24,7 @@ def run(rig: BenchRig, profile: Profile) -> ScenarioResult:
     balancer = rig.start_balancer([UpstreamServer(backend.host, backend.port)])
     paths = {"direct": backend.base_url + INFO, "nginx": balancer.url(INFO)}
     for url in paths.values():
-        rig.warm_up(url, 1, WARM_UP_SECONDS)
+        rig.warm_up(url, 1, profile.warm_up_seconds)
 
     runs: list[dict[str, Any]] = []
     cpu: list[dict[str, Any]] = []

@@ -20,6 +20,7 @@ from tests.support.processes import BackendProcess, wait_until
 
 KILL = "failover_kill"
 ROLLING_RESTART = "rolling_restart"
+ROLLING_RESTART_WHEN_READY = "rolling_restart_when_ready"
 REJOIN_MARGIN_SECONDS = 15.0
 
 
@@ -40,21 +41,38 @@ def run_kill(rig: BenchRig, profile: Profile) -> ScenarioResult:
 
 
 def run_rolling_restart(rig: BenchRig, profile: Profile) -> ScenarioResult:
+    return _rolling_restart(rig, profile, ROLLING_RESTART, until_nginx_routes_to_it=True)
+
+
+def run_rolling_restart_when_ready(rig: BenchRig, profile: Profile) -> ScenarioResult:
+    return _rolling_restart(rig, profile, ROLLING_RESTART_WHEN_READY, until_nginx_routes_to_it=False)
+
+
+def _rolling_restart(rig: BenchRig, profile: Profile, name: str, *, until_nginx_routes_to_it: bool) -> ScenarioResult:
+    fail_timeout = nginx_seconds(_balancer_config(profile).fail_timeout)
+
     def restart_each(step: Callable[[str], None]) -> None:
         for index, instance in enumerate(rig.fleet.instances):
             rig.fleet.stop(index)
             step(f"{instance} drained and exited")
             rig.fleet.start(index)
             step(f"{instance} started (ready)")
-            _wait_until_proxied_to(rig.fleet.processes[index], nginx_seconds(_balancer_config(profile).fail_timeout))
-            step(f"{instance} serves requests from nginx again")
+            if until_nginx_routes_to_it:
+                _wait_until_proxied_to(rig.fleet.processes[index], fail_timeout)
+                step(f"{instance} serves requests from nginx again")
             time.sleep(profile.settle_seconds)
 
+    if until_nginx_routes_to_it:
+        title = "Rolling restart of every backend under load"
+        gate = "until it is ready and nginx sends it requests again (after fail_timeout, if nginx had marked it failed)"
+    else:
+        title = "Rolling restart under load, next backend as soon as the last is ready"
+        gate = ("until it is ready, as a rollout gated on the replica's own health check does (Docker's `wait`, a "
+                "readiness probe); nginx may still be sitting it out for fail_timeout")
     return _under_load(
-        rig, profile, ROLLING_RESTART, "Rolling restart of every backend under load", restart_each,
-        "Each backend in turn: SIGTERM (1 s drain window with readiness 503), wait for its exit, start it, wait "
-        "until it is ready and nginx sends it requests again (after fail_timeout, if nginx had marked it failed), "
-        "then the next.",
+        rig, profile, name, title, restart_each,
+        f"Each backend in turn: SIGTERM (1 s drain window with readiness 503), wait for its exit, start it, wait "
+        f"{gate}, then {profile.settle_seconds:g} s of load, then the next.",
     )
 
 

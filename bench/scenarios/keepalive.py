@@ -11,14 +11,13 @@ from bench.rig import INFO, BenchRig
 from bench.scenario import Profile, ScenarioResult, Target
 
 NAME = "upstream_keepalive"
-WARM_UP_SECONDS = 1.0
 PER_100_TARGET = 1.0
 
 
 def run(rig: BenchRig, profile: Profile) -> ScenarioResult:
     balancer = rig.start_balancer(rig.fleet.servers)
     connections = rig.capacity.concurrency * len(rig.fleet.processes)
-    rig.warm_up(balancer.url(INFO), connections, WARM_UP_SECONDS)
+    rig.warm_up(balancer.url(INFO), connections, profile.warm_up_seconds)
     measured = rig.measure("steady load through nginx", balancer.url(INFO), connections, profile.load_seconds)
     per_100 = round(measured.new_connections_per_100_requests, 3)
     return ScenarioResult(

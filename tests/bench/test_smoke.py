@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench import run
-from bench.report import RESULTS_NAME
+from bench.report import PLOT_NAME, RESULTS_NAME
 from bench.scenarios import scaling
 from bench.wrk import wrk_binary
 from tests.support.nginx import nginx_binary
@@ -62,8 +62,15 @@ def test_the_report_has_the_seed_table_and_every_target(results: Path) -> None:
 
 
 def test_the_scaling_numbers_come_from_real_requests(results: Path) -> None:
-    """Every configuration was loaded for real: requests answered with 200 and counted per round."""
-    runs = json.loads((results / "scaling.json").read_text())["measurements"]["runs"]
-    assert set(runs) == {scaling.DIRECT, scaling.ONE_BEHIND_NGINX, scaling.THREE_BEHIND_NGINX}
-    for configuration, rounds in runs.items():
-        assert rounds and all(entry["statuses"].get("200", 0) > 0 for entry in rounds), (configuration, rounds)
+    """Every configuration was loaded for real at every capacity: requests answered with 200, in every round."""
+    by_capacity = json.loads((results / "scaling.json").read_text())["measurements"]["by_capacity"]
+    assert len(by_capacity) == len(scaling.CAPACITIES)
+    for measured in by_capacity:
+        runs = measured["runs"]
+        assert set(runs) == {scaling.DIRECT, scaling.ONE_BEHIND_NGINX, scaling.THREE_BEHIND_NGINX}
+        for configuration, rounds in runs.items():
+            assert rounds and all(entry["statuses"].get("200", 0) > 0 for entry in rounds), (configuration, rounds)
+
+
+def test_the_scaling_plot_is_a_png(results: Path) -> None:
+    assert (results / PLOT_NAME).read_bytes().startswith(b"\x89PNG\r\n\x1a\n"), f"{PLOT_NAME} is not a PNG"

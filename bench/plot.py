@@ -1,0 +1,47 @@
+"""`scaling.png`: the seed's table next to ours as bars (throughput, and p50/p99 latency), one glance at 1 vs 3."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from bench.scenario import ScenarioResult
+from bench.scenarios import scaling
+
+SEED_COLOR = "#bbbbbb"
+HERE_COLORS = ("#2b6cb0", "#38a169")
+"""One per measured capacity."""
+
+
+def plot_scaling(result: ScenarioResult, path: Path) -> None:
+    """Bars per configuration, the seed's in grey: requests/s on the left, p50 and p99 on the right."""
+    rows: list[tuple[str, dict[str, Any], str]] = [
+        (f"seed: {name}", values, SEED_COLOR) for name, values in scaling.SEED_TABLE.items()
+    ]
+    for measured, color in zip(result.measurements["by_capacity"], HERE_COLORS, strict=False):
+        nominal = measured["capacity"]["nominal_rps"]
+        rows += [(f"{name}, {nominal:,.0f}/s each", values, color) for name, values in measured["summary"].items()]
+    labels = [textwrap.fill(label, 14) for label, _, _ in rows]
+    colors = [color for _, _, color in rows]
+    positions = list(range(len(rows)))
+
+    figure = Figure(figsize=(15, 5.5))  # no pyplot: no global state, no display backend to choose
+    throughput, latency = figure.subplots(1, 2)
+    throughput.bar(positions, [values["rps"] for _, values, _ in rows], color=colors)
+    throughput.set_title("Throughput")
+    throughput.set_ylabel("requests/s")
+    width = 0.4
+    latency.bar([p - width / 2 for p in positions], [values["p50_ms"] for _, values, _ in rows], width, color=colors)
+    latency.bar([p + width / 2 for p in positions], [values["p99_ms"] for _, values, _ in rows], width,
+                color=colors, alpha=0.55, hatch="//")
+    latency.set_title("Latency: p50 solid, p99 hatched")
+    latency.set_ylabel("ms")
+    for axes in (throughput, latency):
+        axes.set_xticks(positions, labels, fontsize=7)
+        axes.grid(axis="y", alpha=0.3)
+    figure.suptitle("Seed (grey) vs here: 1 vs 3 backends of fixed capacity, 100 clients per backend")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
