@@ -27,6 +27,8 @@ from tests.live.topology import Balancer, BackendFleet
 from tests.support.processes import BackendProcess, ManagedProcess, running_backend, running_redis
 
 INFO = "/api/agents/info"
+BENCH_GROUP = "bench (python)"
+"""This process in the CPU table: the WebSocket clients live here."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ class BenchRig:
         for backend in self._extra_backends:
             groups[backend.instance_id] = lambda backend=backend: _pids_of(backend)
         groups["redis"] = lambda: _pids_of(self.redis)
-        groups["bench (python)"] = lambda: [os.getpid()]
+        groups[BENCH_GROUP] = lambda: [os.getpid()]
         return groups
 
 

@@ -22,6 +22,8 @@ KILL = "failover_kill"
 ROLLING_RESTART = "rolling_restart"
 ROLLING_RESTART_WHEN_READY = "rolling_restart_when_ready"
 REJOIN_MARGIN_SECONDS = 15.0
+NGINX_MESSAGES = ("upstream server temporarily disabled", "no live upstreams")
+"""What nginx's error log says when it sidelines a replica (max_fails reached) and when none is left."""
 
 
 def run_kill(rig: BenchRig, profile: Profile) -> ScenarioResult:
@@ -114,6 +116,9 @@ def _under_load(rig: BenchRig, profile: Profile, name: str, title: str,
             time.sleep(profile.settle_seconds)
         result = load.stop()
     step("load stopped")
+    error_log = balancer.process.error_log()
+    nginx_said = {message: error_log.count(message) for message in NGINX_MESSAGES}
+    notes = [f"nginx logged \"{message}\" {count} times." for message, count in nginx_said.items() if count]
     return ScenarioResult(
         name=name,
         title=title,
@@ -121,7 +126,8 @@ def _under_load(rig: BenchRig, profile: Profile, name: str, title: str,
         parameters={"connections": connections, "settle_seconds": profile.settle_seconds,
                     "balancer": f"max_fails {config.max_fails}, fail_timeout {config.fail_timeout}; a failed "
                                 "request is retried on the next replica"},
-        measurements={"load": result.as_json(), "timeline": timeline},
+        measurements={"load": result.as_json(), "timeline": timeline, "nginx_error_log": nginx_said},
         targets=[Target.at_most(f"failed GETs: {title.lower()}", 0, result.failed)],
         cpu=[meter.usage],
+        notes=notes,
     )

@@ -65,6 +65,7 @@ def run(rig: BenchRig, profile: Profile) -> ScenarioResult:
         measurements={"seed": SEED_TABLE, "by_capacity": by_capacity},
         targets=targets,
         cpu=cpu,
+        notes=[measured["note"] for measured in by_capacity],
     )
 
 
@@ -74,19 +75,27 @@ def _side_by_side(rig: BenchRig, profile: Profile, capacity: Capacity, setups: l
     for _, url, backends in setups:
         rig.warm_up(url, CLIENTS_PER_BACKEND * backends, profile.warm_up_seconds)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in setups}
+    three_behind_nginx_cpu: list[dict[str, Any]] = []
     for round_number in range(1, profile.rounds + 1):
         ordered = setups if round_number % 2 else list(reversed(setups))
         for name, url, backends in ordered:
             measured = rig.measure(f"{capacity.label}: {name}, round {round_number}", url,
                                    CLIENTS_PER_BACKEND * backends, profile.load_seconds)
             cpu.append(measured.cpu)
+            if name == THREE_BEHIND_NGINX:
+                three_behind_nginx_cpu.append(measured.cpu)
             runs[name].append({"round": round_number, **measured.as_json()})
     summary = {name: _median_run(name, runs[name], backends) for name, _, backends in setups}
     direct_rps = summary[DIRECT]["rps"]
     for entry in summary.values():
         entry["speedup_vs_direct"] = round(entry["rps"] / direct_rps, 3)
     efficiency = round(summary[THREE_BEHIND_NGINX]["rps"] / (3 * direct_rps), 3)
-    return {"capacity": capacity.as_json(), "summary": summary, "efficiency": efficiency, "runs": runs}
+    busy = [usage["machine_busy_percent"] for usage in three_behind_nginx_cpu]
+    saturated = sum(usage["saturated"] for usage in three_behind_nginx_cpu)
+    note = (f"At {capacity.label}, {THREE_BEHIND_NGINX}: the machine was busy {statistics.median(busy):.0f}% of "
+            f"{three_behind_nginx_cpu[0]['capacity_percent']}% (median over the rounds; {saturated} of {len(busy)} "
+            "runs saturated).")
+    return {"capacity": capacity.as_json(), "summary": summary, "efficiency": efficiency, "runs": runs, "note": note}
 
 
 def _median_run(name: str, results: list[dict[str, Any]], backends: int) -> dict[str, Any]:
