@@ -71,7 +71,8 @@ class CpuMeter:
     """CPU used by each process group between entering and leaving the `with` block, in percent of one core.
 
     `others` is what the rest of the machine used meanwhile (other programs): it shows when the measurement
-    was disturbed. A process that exited during the run (a killed backend) counts for nothing.
+    was disturbed. A process that exited during the run (a killed or restarted backend) can no longer be read,
+    so what it used lands in `others` too.
     """
 
     def __init__(self, label: str, groups: Mapping[str, PidSource]):

@@ -44,8 +44,8 @@ def run(rig: BenchRig, profile: Profile) -> ScenarioResult:
     added_p99 = statistics.median(run_["added_p99_ms"] for run_ in added)
     by_path = {
         path: {
-            "p50_ms": statistics.median(run_["latency_ms"]["p50"] for run_ in runs if run_["path"] == path),
-            "p99_ms": statistics.median(run_["latency_ms"]["p99"] for run_ in runs if run_["path"] == path),
+            "p50_ms": round(statistics.median(run_["latency_ms"]["p50"] for run_ in runs if run_["path"] == path), 3),
+            "p99_ms": round(statistics.median(run_["latency_ms"]["p99"] for run_ in runs if run_["path"] == path), 3),
         }
         for path in paths
     }
@@ -55,7 +55,8 @@ def run(rig: BenchRig, profile: Profile) -> ScenarioResult:
         description=__doc__ or "",
         parameters={"connections": 1, "seconds_per_run": profile.latency_seconds, "rounds": profile.latency_rounds,
                     "backend": "no service time, no concurrency cap"},
-        measurements={"added_p50_ms": added_p50, "added_p99_ms": added_p99, "median_by_path": by_path, "runs": runs},
-        targets=[Target.at_most("latency added by nginx at low load, p50", ADDED_P50_TARGET_MS, added_p50, "ms")],
+        measurements={"added_p50_ms": round(added_p50, 3), "added_p99_ms": round(added_p99, 3), "median_by_path": by_path, "runs": runs},
+        targets=[Target.at_most("latency added by nginx at low load, p50", ADDED_P50_TARGET_MS, round(added_p50, 3),
+                                "ms")],
         cpu=cpu,
     )

@@ -22,7 +22,8 @@ KILL = "failover_kill"
 ROLLING_RESTART = "rolling_restart"
 ROLLING_RESTART_WHEN_READY = "rolling_restart_when_ready"
 REJOIN_MARGIN_SECONDS = 15.0
-NGINX_MESSAGES = ("upstream server temporarily disabled", "no live upstreams")
+NO_LIVE_UPSTREAMS = "no live upstreams"
+NGINX_MESSAGES = ("upstream server temporarily disabled", NO_LIVE_UPSTREAMS)
 """What nginx's error log says when it sidelines a replica (max_fails reached) and when none is left."""
 
 
@@ -118,7 +119,13 @@ def _under_load(rig: BenchRig, profile: Profile, name: str, title: str,
     step("load stopped")
     error_log = balancer.process.error_log()
     nginx_said = {message: error_log.count(message) for message in NGINX_MESSAGES}
-    notes = [f"nginx logged \"{message}\" {count} times." for message, count in nginx_said.items() if count]
+    notes = [f"nginx logged \"{message}\" {count:,} times." for message, count in nginx_said.items() if count]
+    if nginx_said[NO_LIVE_UPSTREAMS]:
+        notes.append(
+            "Every replica was sidelined at once: each refused connections after its drain, reached max_fails "
+            f"and stays out for fail_timeout ({config.fail_timeout}) even once it is ready again, so nginx had no "
+            "replica left and answered 502."
+        )
     return ScenarioResult(
         name=name,
         title=title,
