@@ -21,3 +21,10 @@ def reload_script(conf_path: str, nginx: Sequence[str] = ("nginx",)) -> str:
         f"mv {candidate} {conf}; "
         f"exec {command} -c {conf} -s reload"
     )
+
+
+def reset_failures_script(conf_path: str, nginx: Sequence[str] = ("nginx",)) -> str:
+    """A reload with the config already in place: the one way open-source nginx forgets the failures it
+    counted against a replica, so a replica that is ready again takes traffic at once instead of after
+    `fail_timeout` (by when, in a rolling update, the next replica may be down too)."""
+    return f"exec {shlex.join(nginx)} -c {shlex.quote(conf_path)} -s reload"

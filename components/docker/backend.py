@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
+import pulumi_command as command
 import pulumi_docker as docker
 
 from components.args import BackendReplicaSetArgs, BackendEndpoints
@@ -14,6 +17,7 @@ from components.config import BackendConfig
 from components.connection import DataConnection
 from components.docker.image import pulled_image
 from components.docker.platform import Platform
+from nginx_conf import reset_failures_script
 
 BACKEND_CONTEXT = "backend"
 """The reference backend's build context, relative to the project root (Pulumi runs the program there)."""
@@ -33,58 +37,86 @@ class BackendReplicaSet(pulumi.ComponentResource):
         # outputs, so replacing a replica leaves the balancer alone.
         instances = [f"backend-{number}" for number in range(1, settings.replicas + 1)]
         containers: list[docker.Container] = []
+        previous: list[pulumi.Resource] = list(args.data.stores)  # the first waits for the data tier
         for number, instance in enumerate(instances, start=1):
-            containers.append(
-                docker.Container(
-                    f"{name}-{instance}",
-                    docker.ContainerArgs(
-                        name=instance,
-                        image=image_id,
-                        envs=[
-                            f"INSTANCE_ID={instance}",
-                            f"INSTANCE_NUMBER={number}",
-                            f"PORT={settings.port}",
-                            pulumi.Output.concat("DATABASE_URL=", args.data.database_url),
-                            pulumi.Output.concat("REDIS_URL=", args.data.redis_url),
-                            pulumi.Output.concat("QDRANT_URL=", args.data.qdrant_url),
-                            pulumi.Output.concat("QDRANT_API_KEY=", args.data.qdrant_api_key),
-                        ],
-                        networks_advanced=[
-                            docker.ContainerNetworksAdvancedArgs(name=args.platform.network_name, aliases=[instance])
-                        ],
-                        healthcheck=docker.ContainerHealthcheckArgs(
-                            tests=[
-                                "CMD",
-                                "python",
-                                "-c",
-                                "import urllib.request; "
-                                f"urllib.request.urlopen('http://127.0.0.1:{settings.port}/health/ready', timeout=2)",
-                            ],
-                            interval="5s",
-                            timeout="3s",
-                            retries=3,
-                            start_period="10s",
-                        ),
-                        cpus=str(settings.resources.cpu_cores),
-                        memory=settings.resources.memory_mb,
-                        # SIGTERM starts the backend's drain; give in-flight requests time before SIGKILL.
-                        stop_signal="SIGTERM",
-                        destroy_grace_seconds=30,
-                        restart="unless-stopped",
-                        wait=True,
-                        wait_timeout=120,
-                    ),
-                    opts=pulumi.ResourceOptions(
-                        parent=self,
-                        # The fixed name (the balancer's upstream address) forbids create-before-delete.
-                        delete_before_replace=True,
-                        # One at a time; the first once the data tier is healthy (a replica is ready only then).
-                        depends_on=containers[-1:] or list(args.data.stores),
-                    ),
-                )
-            )
+            container = self._replica(name, instance, number, image_id, args, after=previous)
+            containers.append(container)
+            previous = [container, self._rejoin(name, instance, container, args.platform)]
         self.endpoints = BackendEndpoints(names=instances, port=settings.port, members=containers)
         self.register_outputs({"names": self.endpoints.names})
+
+    def _replica(
+        self,
+        name: str,
+        instance: str,
+        number: int,
+        image_id: pulumi.Input[str],
+        args: BackendReplicaSetArgs[Platform],
+        after: Sequence[pulumi.Resource],
+    ) -> docker.Container:
+        """One replica; created (or replaced) only once everything in `after` is done."""
+        settings = args.settings
+        return docker.Container(
+            f"{name}-{instance}",
+            docker.ContainerArgs(
+                    name=instance,
+                    image=image_id,
+                    envs=[
+                        f"INSTANCE_ID={instance}",
+                        f"INSTANCE_NUMBER={number}",
+                        f"PORT={settings.port}",
+                        pulumi.Output.concat("DATABASE_URL=", args.data.database_url),
+                        pulumi.Output.concat("REDIS_URL=", args.data.redis_url),
+                        pulumi.Output.concat("QDRANT_URL=", args.data.qdrant_url),
+                        pulumi.Output.concat("QDRANT_API_KEY=", args.data.qdrant_api_key),
+                    ],
+                    networks_advanced=[
+                        docker.ContainerNetworksAdvancedArgs(name=args.platform.network_name, aliases=[instance])
+                    ],
+                    healthcheck=docker.ContainerHealthcheckArgs(
+                        tests=[
+                            "CMD",
+                            "python",
+                            "-c",
+                            "import urllib.request; "
+                            f"urllib.request.urlopen('http://127.0.0.1:{settings.port}/health/ready', timeout=2)",
+                        ],
+                        interval="5s",
+                        timeout="3s",
+                        retries=3,
+                        start_period="10s",
+                    ),
+                    cpus=str(settings.resources.cpu_cores),
+                    memory=settings.resources.memory_mb,
+                    # SIGTERM starts the backend's drain; give in-flight requests time before SIGKILL.
+                    stop_signal="SIGTERM",
+                    destroy_grace_seconds=30,
+                    restart="unless-stopped",
+                    wait=True,
+                    wait_timeout=120,
+                ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # The fixed name (the balancer's upstream address) forbids create-before-delete.
+                delete_before_replace=True,
+                depends_on=list(after),
+            ),
+        )
+
+    def _rejoin(self, name: str, instance: str, container: docker.Container, platform: Platform) -> command.local.Command:
+        """Once a new replica is healthy, nginx forgets the failures it counted while the old one went away,
+        so the replica takes traffic before the next one goes down. The first `pulumi up` creates the
+        replicas before the balancer: then there is nothing to tell."""
+        balancer, script = platform.balancer_name, reset_failures_script(platform.balancer_conf)
+        rejoin = (
+            f"if docker container inspect {balancer} >/dev/null 2>&1; "
+            f"then docker exec {balancer} sh -c {shlex.quote(script)}; fi"
+        )
+        return command.local.Command(
+            f"{name}-{instance}-rejoin",
+            command.local.CommandArgs(create=rejoin, triggers=[container.id]),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _image(self, name: str, settings: BackendConfig) -> pulumi.Input[str]:
         """The configured image, or the reference backend built from ./backend, rebuilt when its files change."""

@@ -20,8 +20,6 @@ from nginx_conf import NginxRuntime, UpstreamServer, reload_script, render_nginx
 DOCKER_DNS = "127.0.0.11"
 """Docker's embedded DNS: nginx re-resolves replica names through it, so a replaced replica's new IP is found."""
 
-NGINX_CONF = "/etc/nginx/nginx.conf"
-
 OPEN_FILES = 65536
 """The container's descriptor limit: thousands of WebSockets need many (each proxied one takes two). The
 rendering is told, so worker_rlimit_nofile never asks for more than the container grants."""
@@ -45,13 +43,13 @@ class Balancer(pulumi.ComponentResource):
                 settings, [UpstreamServer(host=host, port=args.backend.port) for host in names], runtime
             )
         )
-        container_name = f"{name}-nginx"
+        container_name = args.platform.balancer_name
         container = docker.Container(
             f"{name}-nginx",
             docker.ContainerArgs(
                 name=container_name,
                 image=pulled_image(f"{name}-nginx-image", settings.image, self),
-                uploads=[docker.ContainerUploadArgs(file=NGINX_CONF, content=self.nginx_conf)],
+                uploads=[docker.ContainerUploadArgs(file=args.platform.balancer_conf, content=self.nginx_conf)],
                 ports=[
                     docker.ContainerPortArgs(internal=settings.port, external=settings.port, ip=settings.bind_address)
                 ],
@@ -75,7 +73,7 @@ class Balancer(pulumi.ComponentResource):
                 depends_on=list(args.backend.members),
             ),
         )
-        reload = shlex.join(["docker", "exec", "-i", container_name, "sh", "-c", reload_script(NGINX_CONF)])
+        reload = shlex.join(["docker", "exec", "-i", container_name, "sh", "-c", reload_script(args.platform.balancer_conf)])
         command.local.Command(
             f"{name}-nginx-reload",
             command.local.CommandArgs(

@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from nginx_conf import reload_script
+from nginx_conf import reload_script, reset_failures_script
 from tests.support.processes import LOOPBACK, STARTUP_TIMEOUT_SECONDS, ManagedProcess, require_binary, wait_until
 
 CONF_NAME = "nginx.conf"
@@ -94,19 +94,22 @@ class NginxProcess(ManagedProcess):
         """Loads a new config the way the dev stack does (`nginx_conf.reload_script`, fed on stdin): nginx
         checks it, it is swapped in, and new workers take over while the old ones finish their requests.
         A config nginx refuses raises NginxConfigRejected, and the running config stays."""
-        conf_path = self.directory / CONF_NAME
-        script = reload_script(str(conf_path.resolve()), [nginx_binary(), *_prefix_arguments(self.directory)])
+        self._run(reload_script(str((self.directory / CONF_NAME).resolve()), self._command()), conf_text)
+        self.conf_text = conf_text
+
+    def reset_failures(self) -> None:
+        """What the dev stack runs once a replaced replica is healthy (`nginx_conf.reset_failures_script`)."""
+        self._run(reset_failures_script(str((self.directory / CONF_NAME).resolve()), self._command()))
+
+    def _command(self) -> list[str]:
+        return [nginx_binary(), *_prefix_arguments(self.directory)]
+
+    def _run(self, script: str, stdin: str = "") -> None:
         result = subprocess.run(
-            ["sh", "-c", script],
-            input=conf_text,
-            capture_output=True,
-            text=True,
-            timeout=CHECK_TIMEOUT_SECONDS,
-            check=False,
+            ["sh", "-c", script], input=stdin, capture_output=True, text=True, timeout=CHECK_TIMEOUT_SECONDS, check=False
         )
         if result.returncode != 0:
-            raise NginxConfigRejected(f"the reload refused the new config (exit status {result.returncode}):\n{result.stderr}")
-        self.conf_text = conf_text
+            raise NginxConfigRejected(f"`{script}` failed (exit status {result.returncode}):\n{result.stderr}")
 
     def error_log(self) -> str:
         """Everything nginx logged: its error_log file (as `for_directory` names it) and its own output."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+
+from nginx_conf import reset_failures_script
 from tools.program import is_secret, reveal, run_program
 
 CONTAINER = "docker:index/container:Container"
@@ -35,8 +38,22 @@ def test_replicas_are_replaced_one_after_another() -> None:
     replicas = [run.named(f"brain-backend-{number}") for number in range(1, 5)]
     for previous, replica in zip(replicas, replicas[1:]):
         assert previous.urn in replica.depends_on, f"{replica.name} must wait for {previous.name}"
+        rejoin = run.named(f"{previous.name}-rejoin")
+        assert rejoin.urn in replica.depends_on, f"{replica.name} must wait until nginx takes {previous.name} back"
         assert replica.delete_before_replace
     assert not any(replica.urn in replicas[0].depends_on for replica in replicas[1:])
+
+
+def test_a_healthy_new_replica_makes_nginx_forget_its_failures() -> None:
+    run = run_program("dev", ["backend.replicas=2"])
+    for number in (1, 2):
+        replica, rejoin = run.named(f"brain-backend-{number}"), run.named(f"brain-backend-{number}-rejoin")
+        assert rejoin.type == "command:local:Command"
+        assert rejoin.inputs["triggers"] == [f"brain-backend-{number}-id"], "it must run again for a new replica"
+        assert replica.urn in rejoin.depends_on
+        script = rejoin.inputs["create"]
+        reset = f"docker exec brain-nginx sh -c {shlex.quote(reset_failures_script('/etc/nginx/nginx.conf'))}"
+        assert script == f"if docker container inspect brain-nginx >/dev/null 2>&1; then {reset}; fi", script
 
 
 def test_backend_image_is_built_from_the_reference_backend_when_none_is_configured() -> None:

@@ -25,7 +25,7 @@ def test_dev_stack_creates_exactly_the_topology(replicas: int) -> None:
         "docker:index/volume:Volume": 3,
         "docker:index/remoteImage:RemoteImage": 5,  # three data images, the backend's, nginx
         CONTAINER: 3 + replicas + 1,
-        "command:local:Command": 1,  # loads a changed nginx.conf into the running nginx
+        "command:local:Command": 1 + replicas,  # nginx.conf reload, and one "rejoin" per replica
     }, f"unexpected resource set for {replicas} replicas: {dict(counts)}"
     containers = sorted(resource.inputs["name"] for resource in run.of_type(CONTAINER))
     expected = ["brain-nginx", "brain-postgres", "brain-qdrant", "brain-redis"]

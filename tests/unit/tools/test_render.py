@@ -93,7 +93,7 @@ def test_nginx_conf_is_the_balancer_upload_exactly(dev_render) -> None:
 def test_stdout_is_a_table_of_resources_by_type(dev_render) -> None:
     _, result = dev_render
     rows = {line.rsplit(maxsplit=1)[0]: line.rsplit(maxsplit=1)[1] for line in result.stdout.splitlines()[:-1]}
-    assert rows[CONTAINER] == "7" and rows[RANDOM_PASSWORD] == "3" and rows["total"] == "24", result.stdout
+    assert rows[CONTAINER] == "7" and rows[RANDOM_PASSWORD] == "3" and rows["total"] == "27", result.stdout
 
 
 def test_no_secret_value_reaches_any_file(dev_render) -> None:
