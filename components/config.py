@@ -300,6 +300,11 @@ class StackConfig(_Strict):
             )
         if self.target == "docker" and self.data.mode != "managed" and "mode" in self.data.model_fields_set:
             problems.append(f"data.mode {self.data.mode!r} applies to target eks only; remove it for docker")
+        if self.target == "eks" and "replicas" in backend.model_fields_set:
+            problems.append(
+                f"backend.replicas {backend.replicas} applies to target docker only; on eks the autoscaler owns "
+                "the count: set backend.autoscaling.min_replicas and max_replicas instead"
+            )
         if self.target == "eks" and not backend.image:
             problems.append(
                 "backend.image is required for target eks (the cluster pulls the replicas' image from a registry); "

@@ -82,7 +82,7 @@ def test_weighted_is_refused_for_eks() -> None:
         parse_stack_config(
             {
                 "target": "eks",
-                "backend": {"replicas": 3, "image": "ghcr.io/brain/core:1.0.0"},
+                "backend": {"image": "ghcr.io/brain/core:1.0.0"},
                 "balancer": {"algorithm": "weighted", "weights": [1, 1, 1]},
             }
         )
@@ -102,3 +102,10 @@ def test_nginx_times_are_read_as_nginx_reads_them(value: str, seconds: float) ->
 def test_nginx_version_comes_from_the_pinned_image_tag() -> None:
     config = parse_stack_config({"target": "docker", "balancer": {"image": "nginx:1.27.3-alpine"}})
     assert config.balancer.nginx_version == (1, 27, 3)
+
+
+def test_replicas_is_refused_for_eks_where_the_autoscaler_owns_the_count() -> None:
+    with pytest.raises(ConfigError, match="backend.replicas 5 applies to target docker only"):
+        parse_stack_config({"target": "eks", "backend": {"replicas": 5, "image": "ghcr.io/brain/core:1.0.0"}})
+    config = parse_stack_config({"target": "eks", "backend": {"image": "ghcr.io/brain/core:1.0.0"}})
+    assert config.backend.autoscaling.min_replicas == 3

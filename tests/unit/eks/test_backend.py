@@ -20,7 +20,7 @@ def _container(run: ProgramRun) -> dict[str, Any]:
 
 
 def test_deployment_leaves_the_replica_count_to_the_hpa() -> None:
-    spec = _deployment_spec(run_program("prod", ["backend.replicas=5"]))
+    spec = _deployment_spec(run_program("prod", ["backend.autoscaling.min_replicas=5"]))
     assert "replicas" not in spec, f"a fixed count would reset the HPA on every `pulumi up`: {spec['replicas']}"
 
 
