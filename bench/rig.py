@@ -1,6 +1,6 @@
 """The system under test: Redis, three fixed-capacity reference backends and the nginx balancers in front of them.
 
-It reuses the live suite's topology (tests/live/topology.py): the same backends on 127.0.0.2-4 and the same
+It reuses the live suite's topology (tests/support/topology.py): the same backends on 127.0.0.2-4 and the same
 nginx.conf, rendered from a `BalancerConfig` by nginx_conf/render.py. Leaving the `with` block stops every
 process it started, also after an error.
 """
@@ -23,7 +23,7 @@ from bench.scenario import Capacity
 from bench.wrk import WrkLoad, WrkResult
 from components.config import BalancerConfig
 from nginx_conf.render import UpstreamServer
-from tests.live.topology import Balancer, BackendFleet
+from tests.support.topology import Balancer, BackendFleet
 from tests.support.processes import BackendProcess, ManagedProcess, running_backend, running_redis
 
 INFO = "/api/agents/info"

@@ -16,7 +16,7 @@ from bench.machine import CpuMeter
 from bench.rig import INFO, BenchRig
 from bench.scenario import Profile, ScenarioResult, Target
 from components.config import BalancerConfig, nginx_seconds
-from tests.live.topology import Balancer
+from tests.support.topology import Balancer
 from tests.support.processes import BackendProcess, wait_until
 
 KILL = "failover_kill"

@@ -31,7 +31,7 @@ from websockets.protocol import State
 from bench.machine import CpuMeter
 from bench.rig import BENCH_GROUP, INFO, BenchRig
 from bench.scenario import Profile, ScenarioResult, Target, percentile
-from tests.live.topology import Balancer
+from tests.support.topology import Balancer
 
 NAME = "websocket_broadcast"
 CLIENT_NETWORKS = 50

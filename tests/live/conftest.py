@@ -15,7 +15,7 @@ import pytest
 
 from components.config import BalancerConfig
 from nginx_conf.render import UpstreamServer
-from tests.live.topology import Balancer, BackendFleet, StartBalancer
+from tests.support.topology import Balancer, BackendFleet, StartBalancer
 from tests.support.processes import LOOPBACK, RedisServer, running_redis
 
 

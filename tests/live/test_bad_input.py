@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from components.config import BalancerConfig
-from tests.live.topology import Balancer, BackendFleet, StartBalancer
+from tests.support.topology import Balancer, BackendFleet, StartBalancer
 
 pytestmark = pytest.mark.live
 

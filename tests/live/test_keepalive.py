@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.config import BalancerConfig
-from tests.live.topology import BackendFleet, StartBalancer
+from tests.support.topology import BackendFleet, StartBalancer
 from tests.support.load import send_requests
 
 pytestmark = pytest.mark.live

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from components.config import BalancerConfig
-from tests.live.topology import StartBalancer
+from tests.support.topology import StartBalancer
 from tests.support.processes import require_binary
 
 pytestmark = pytest.mark.live

@@ -12,7 +12,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from components.config import BalancerConfig
-from tests.live.topology import Balancer, BackendFleet, StartBalancer
+from tests.support.topology import Balancer, BackendFleet, StartBalancer
 
 pytestmark = pytest.mark.live
 
