@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
@@ -14,7 +13,6 @@ import pulumi_docker as docker
 
 from components.args import BackendReplicaSetArgs, BackendEndpoints
 from components.config import BackendConfig
-from components.connection import DataConnection
 from components.docker.image import pulled_image
 from components.docker.platform import Platform
 from nginx_conf import reset_failures_script

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import shlex
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_command as command
 import pulumi_docker as docker
 
 from components.args import BalancerArgs
-from components.config import BalancerConfig
 from components.docker.image import pulled_image
 from components.docker.platform import Platform
 from nginx_conf import NginxRuntime, UpstreamServer, reload_script, render_nginx_conf

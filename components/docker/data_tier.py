@@ -10,7 +10,6 @@ import pulumi_docker as docker
 import pulumi_random as random
 
 from components.args import DataTierArgs
-from components.config import DataConfig
 from components.connection import DataConnection
 from components.docker.image import pulled_image
 from components.docker.platform import Platform

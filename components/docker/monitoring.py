@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker as docker
 import yaml
 
 from components.args import MonitoringArgs
-from components.config import MonitoringConfig
 from components.docker.image import pulled_image
 from components.docker.platform import Platform
 

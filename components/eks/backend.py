@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from typing import cast
 
 import pulumi
@@ -12,7 +11,6 @@ import pulumi_kubernetes as k8s
 
 from components.args import BackendReplicaSetArgs, BackendEndpoints
 from components.config import BackendConfig
-from components.connection import DataConnection
 from components.eks.cluster import Platform
 
 DRAIN_SECONDS = 10

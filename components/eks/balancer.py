@@ -4,7 +4,6 @@ gives `/api` and `/ws/` their own upstreams (algorithm, passive health checks, t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import cast
 
 import pulumi

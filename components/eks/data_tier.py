@@ -3,7 +3,6 @@ Qdrant from its Helm chart either way."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import cast
 
 import pulumi

@@ -3,15 +3,12 @@ by annotation (each backend replica, and the ingress controllers' exporter)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.args import MonitoringArgs
-from components.config import MonitoringConfig
 from components.eks.cluster import Platform
 
 PROMETHEUS_CHART_REPO = "https://prometheus-community.github.io/helm-charts"
