@@ -33,15 +33,6 @@ def test_dev_stack_creates_exactly_the_topology(replicas: int) -> None:
     assert containers == sorted(expected)
 
 
-def test_components_parent_their_children() -> None:
-    run = run_program("dev")
-    components = {resource.urn: resource for resource in run.resources if resource.type.startswith("brain:docker:")}
-    for resource in run.resources:
-        if resource.type.startswith("brain:"):
-            assert resource.parent is not None and resource.parent.endswith("pulumi:pulumi:Stack::brain-dev")
-        else:
-            assert resource.parent in components, f"{resource.urn} is not parented to a component"
-
 
 def test_outputs_name_the_balancer_and_keep_credentials_secret() -> None:
     run = run_program("dev", ["backend.replicas=2"])

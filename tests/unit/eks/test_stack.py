@@ -82,16 +82,6 @@ def test_monitoring_adds_a_prometheus_release_and_exports_its_url() -> None:
     assert "brain-prometheus" not in {resource.name for resource in run_program("prod").resources}
 
 
-def test_components_parent_their_children() -> None:
-    run = run_program("prod")
-    components = {resource.urn for resource in run.resources if resource.type.startswith("brain:eks:")}
-    assert len(components) == 4
-    for resource in run.resources:
-        if resource.type.startswith("brain:"):
-            assert resource.parent is not None and resource.parent.endswith("pulumi:pulumi:Stack::brain-prod")
-        else:
-            assert resource.parent in components, f"{resource.urn} is not parented to a component"
-
 
 def test_outputs_name_the_host_and_keep_credentials_secret() -> None:
     outputs = run_program("prod", ["cluster.host=api.brain.test"]).outputs
