@@ -2,17 +2,20 @@
 
 This is the only module that reads `pulumi.Config`; components receive the validated models.
 Every problem is reported at once, one line each, naming the key, the bad value and what is allowed.
+Values are taken as written, never coerced: `true` is no number, `"3"` no integer, `10` no time.
 """
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic_core import ErrorDetails
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, ValidationError
+from pydantic_core import ErrorDetails, core_schema
 
 import pulumi
 
@@ -20,74 +23,350 @@ NAMESPACE = "brain"
 BACKEND_IDLE_TIMEOUT_SECONDS = 75
 """How long the backends keep an idle keep-alive connection (the reference backend's default)."""
 
-_NGINX_TIME_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "": 1}
-_BYTES_PER_UNIT = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
-_VERSION_TAG = re.compile(r":(\d+)\.(\d+)(?:\.(\d+))?(?:[-@]|$)")
+PROMETHEUS_PORT = 9090
+"""docker: the host port Prometheus is published on when `monitoring.enabled` (components/docker/monitoring.py)."""
+DATA_PORTS = {"postgres": 5432, "redis": 6379, "qdrant": 6333}
+"""docker: the host ports the data tier is published on when `data.publish_ports` (components/docker/data_tier.py)."""
+
+NGINX_MAX_MILLISECONDS = 2**63 - 1
+"""nginx keeps a time in a signed 64-bit count of milliseconds (ngx_parse_time refuses more; checked with
+`nginx -t` on 1.22: 9223372036854775807ms and 9223372036854775s pass, one more is "invalid value")."""
+NGINX_MAX_BYTES = 2**63 - 1
+"""nginx keeps a size such as client_max_body_size in an off_t (ngx_parse_offset: 8589934591g passes, 8589934592g
+is "invalid value")."""
+_NGINX_TIME_MS = {"d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1000, "ms": 1, "": 1000}
+_NGINX_SIZE_BYTES = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}
+_MEMORY_BYTES = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+_MEMORY_BYTES |= {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+DOCKER_MIN_CPUS = 0.01
+"""Docker refuses `--cpus` below 0.01 ("Range of CPUs is from 0.01 to ...")."""
+DOCKER_MIN_MEMORY_BYTES = 6 * 2**20
+"""Docker refuses a memory limit below 6 MiB ("Minimum memory limit allowed is 6MB")."""
+MAX_CPUS = 1024
+MAX_MEMORY_BYTES = 32 * 2**40
+"""Upper bounds for one replica: no EC2 instance (where a replica runs) has more (the largest: 896 vCPUs, 32 TiB)."""
+
+
+def nginx_milliseconds(value: str) -> int:
+    """Milliseconds in an nginx time such as `1m30s` (a bare number is seconds, as nginx reads it)."""
+    return sum(int(amount) * _NGINX_TIME_MS[unit] for amount, unit in re.findall(r"([0-9]+)(ms|s|m|h|d|)", value))
 
 
 def nginx_seconds(value: str) -> float:
-    """Seconds in an nginx time value such as `1m30s` (used where a target wants a number)."""
-    return sum(
-        int(amount) * _NGINX_TIME_UNITS[unit]
-        for amount, unit in re.findall(r"(\d+)(ms|s|m|h|d|)", value)
+    """Seconds in an nginx time such as `1m30s` (used where a target wants a number)."""
+    return nginx_milliseconds(value) / 1000
+
+
+def _nginx_bytes(value: str) -> int:
+    return int(value.rstrip("kKmMgG")) * _NGINX_SIZE_BYTES[value[-1].lower() if value[-1] in "kKmMgG" else ""]
+
+
+def _memory_bytes(value: str) -> int:
+    amount = value.rstrip("KMGTik")
+    return int(amount) * _MEMORY_BYTES[value[len(amount) :]]
+
+
+def _cpu_cores(value: str) -> float:
+    return int(value[:-1]) / 1000 if value.endswith("m") else float(value)
+
+
+def _what(value: object) -> str:
+    """How a wrongly typed value reads to its author (YAML's types, not Python's)."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+class _Text:
+    """A text value (ASCII only) that matches `pattern` whole and for which `also` finds no problem.
+
+    Anything else is refused with `expected ...`; a YAML number gets `number_hint` (e.g. "add a unit")."""
+
+    def __init__(
+        self,
+        expected: str,
+        pattern: str,
+        also: Callable[[str], str | None] = lambda _: None,
+        number_hint: Callable[[float], str] | None = None,
+    ):
+        self.expected, self.also, self.number_hint = expected, also, number_hint
+        self.pattern = re.compile(pattern, re.ASCII)
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        checked = core_schema.no_info_after_validator_function(self._check, handler(source))
+        return core_schema.no_info_before_validator_function(self._only_text, checked)
+
+    def _only_text(self, value: object) -> object:
+        if isinstance(value, str):
+            return value
+        if self.number_hint is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ValueError(f"expected {self.expected}; {self.number_hint(value)}")
+        raise ValueError(f"expected {self.expected}, not {_what(value)}")
+
+    def _check(self, value: str) -> str:
+        if not self.pattern.fullmatch(value):
+            raise ValueError(f"expected {self.expected}")
+        problem = self.also(value)
+        if problem:
+            raise ValueError(f"expected {self.expected}: {problem}")
+        return value
+
+
+def _add_unit(unit: str) -> Callable[[float], str]:
+    return lambda number: f"a plain number has no unit: add one, such as {number if number > 0 else 10:g}{unit}"
+
+
+def _quote_it(number: float) -> str:
+    return (
+        f'write it as text: quote it in YAML ("{number:g}"; unquoted, 17.10 would become 17.1), or use '
+        "`pulumi config set --path --type string`"
     )
 
 
-def _text(pattern: str, expected: str, also: Callable[[str], bool] = lambda _: True) -> AfterValidator:
-    """A string check: `pattern` must match the whole value and `also` hold, else say what is `expected`."""
-    compiled = re.compile(pattern)
+def _nginx_time(units: tuple[str, ...], expected: str) -> _Text:
+    """nginx reads a time's units from the largest down, each at most once (1m30s, never 30s1m or 1s1s)."""
 
-    def check(value: str) -> str:
-        if not compiled.fullmatch(value) or not also(value):
-            raise ValueError(f"expected {expected}")
-        return value
+    def in_range(value: str) -> str | None:
+        milliseconds = nginx_milliseconds(value)
+        if milliseconds <= 0:
+            return "it must be positive"
+        if milliseconds > NGINX_MAX_MILLISECONDS:
+            return f"at most {NGINX_MAX_MILLISECONDS}ms (about 292 million years), nginx's limit"
+        return None
 
-    return AfterValidator(check)
-
-
-_IMAGE = r"[\w.\-/:]+:[\w.\-]+(?:@sha256:[0-9a-f]{64})?"
-_PINNED = "an image pinned to a version tag, such as redis:8.2.3-alpine (not :latest)"
-
-
-def _not_latest(image: str) -> bool:
-    return not image.endswith(":latest")
+    pattern = "(?=[0-9])" + "".join(f"(?:[0-9]+{unit})?" for unit in units) + "|[0-9]+"
+    return _Text(f"a positive nginx time {expected}", pattern, in_range, _add_unit("s"))
 
 
-def _is_network(cidr: str) -> bool:
+def _nginx_size(value: str) -> str | None:
+    size = _nginx_bytes(value)
+    if size <= 0:
+        return "it must be positive (nginx reads 0 as unlimited)"
+    if size > NGINX_MAX_BYTES:
+        return f"at most {NGINX_MAX_BYTES // 2**30}g, nginx's limit"
+    return None
+
+
+def _cpu(value: str) -> str | None:
+    cores = _cpu_cores(value)
+    if not DOCKER_MIN_CPUS <= cores <= MAX_CPUS:
+        return f"from 10m (Docker's minimum, 0.01 cores) to {MAX_CPUS} cores"
+    return None
+
+
+def _memory(value: str) -> str | None:
+    if not DOCKER_MIN_MEMORY_BYTES <= _memory_bytes(value) <= MAX_MEMORY_BYTES:
+        return "from 6Mi (Docker's minimum) to 32Ti"
+    return None
+
+
+def _ipv4_address(value: str) -> str | None:
+    address = ipaddress.IPv4Address(value)  # the pattern admits only dotted quads; ipaddress checks each octet
+    if address.is_multicast or address.is_reserved:
+        return "a multicast or reserved address is no host address"
+    return None
+
+
+def _valid_ipv4_address(value: str) -> str | None:
+    try:
+        return _ipv4_address(value)
+    except ValueError:
+        return "each of the four numbers is 0..255, without leading zeros"
+
+
+def _is_network(cidr: str) -> str | None:
     """A network address with no host bits set (`10.0.0.0/16`, not `10.0.0.1/16`)."""
     try:
         ipaddress.IPv4Network(cidr)
-    except ValueError:
-        return False
-    return True
+    except ValueError as invalid:
+        return str(invalid)
+    return None
 
 
-def _nginx_time(units: tuple[str, ...], expected: str) -> AfterValidator:
-    """nginx reads a time's units from the largest down, each at most once (1m30s, never 30s1m or 1s1s)."""
-    pattern = r"(?=\d)" + "".join(rf"(?:\d+{unit})?" for unit in units) + r"|\d+"
-    return _text(pattern, f"a positive nginx time {expected}", lambda t: nginx_seconds(t) > 0)
+_DNS_LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 
 
-PinnedImage = Annotated[str, _text(_IMAGE, _PINNED, _not_latest)]
-OptionalPinnedImage = Annotated[str, _text(f"(?:{_IMAGE})?", f"{_PINNED}, or empty", _not_latest)]
+def _host_name(value: str) -> str | None:
+    if len(value) > 253:
+        return f"{len(value)} characters, at most 253"
+    if value.rsplit(".", 1)[-1].isdigit():
+        return "an IP address (or a name whose last label is all digits) is no host name"
+    return None
+
+
+# github.com/distribution/reference, regexp.go: the grammar `docker pull` and the kubelet parse an image with.
+_PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
+_DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
+_NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
+_TAG = r"[\w][\w.-]{0,127}"
+# The digests a registry and the Docker engine verify (go-digest's registered algorithms, lowercase hex).
+_DIGEST = "sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128}"
+IMAGE_REFERENCE = re.compile(rf"(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?", re.ASCII)
+VERSION_TAG = re.compile(
+    r"v?(?P<major>[0-9]+)\.(?P<minor>[0-9]+)(?:\.(?P<patch>[0-9]+))?(?:\.[0-9]+)*(?:[-_][\w.-]*)?", re.ASCII
+)
+"""A version tag starts with a dotted version, optionally `v` before it and a variant after a `-` or `_`:
+`1.29.3-alpine`, `v1.16.1`, `17.7-alpine`, `8.2`. `latest`, `stable`, `alpine` or `LATEST` name no version."""
+_VERSION_TAG_RULE = (
+    "a version tag (one that starts with a version, such as 1.29.3-alpine, v1.16.1 or 17.7-alpine) or a "
+    "@sha256: digest; latest, stable or alpine move to new releases"
+)
+
+
+def image_tag_version(image: str) -> tuple[int, int, int] | None:
+    """(major, minor, patch) of an image reference's version tag; None when its tag names no version."""
+    reference = IMAGE_REFERENCE.fullmatch(image)
+    tag = reference["tag"] if reference else None
+    version = VERSION_TAG.fullmatch(tag) if tag else None
+    if version is None:
+        return None
+    return int(version["major"]), int(version["minor"]), int(version["patch"] or 0)
+
+
+def _image(value: str, *, tag_required: bool) -> str | None:
+    reference = IMAGE_REFERENCE.fullmatch(value)
+    if reference is None:
+        return None  # the pattern refused it already
+    if len(reference["name"]) > 255:
+        return "the name is longer than 255 characters"
+    if image_tag_version(value) is None and (tag_required or reference["digest"] is None):
+        return f"the tag {reference['tag']!r} names no version" if reference["tag"] else "it has no tag"
+    return None
+
+
+_IMAGE_RULE = f"an image pinned to {_VERSION_TAG_RULE}"
+_IMAGE_PATTERN = IMAGE_REFERENCE.pattern
+
+_SEMVER_NUMBER = "(?:0|[1-9][0-9]*)"
+_SEMVER_IDENTIFIER = "(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)"
+_SEMVER = (
+    rf"{_SEMVER_NUMBER}\.{_SEMVER_NUMBER}\.{_SEMVER_NUMBER}(?:-{_SEMVER_IDENTIFIER}(?:\.{_SEMVER_IDENTIFIER})*)?"
+    r"(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?"
+)
+"""SemVer 2.0.0 (semver.org), which Helm requires of a chart version."""
+_INSTANCE_SIZE = r"(?:nano|micro|small|medium|large|(?:[1-9][0-9]*)?xlarge|metal(?:-[0-9]+xl)?)"
+_INSTANCE_TYPE = rf"(?=[a-z0-9-]*[0-9])[a-z][a-z0-9]*(?:-[a-z0-9]+)*\.{_INSTANCE_SIZE}"
+"""An AWS instance type: family (generation digit, attribute letters, a suffix such as -flex), `.`, size."""
+
+
+def _aws_type(prefix: str, example: str, what: str) -> _Text:
+    return _Text(f"{what} such as {example}", re.escape(prefix) + _INSTANCE_TYPE)
+
+
+ImageReference = Annotated[str, _Text(_IMAGE_RULE, _IMAGE_PATTERN, lambda image: _image(image, tag_required=False))]
+OptionalImageReference = Annotated[
+    str,
+    _Text(
+        f"{_IMAGE_RULE}, or empty", f"(?:{_IMAGE_PATTERN})?", lambda image: image and _image(image, tag_required=False)
+    ),
+]
+NginxImage = Annotated[
+    str,
+    _Text(
+        "an nginx image pinned to a version tag such as nginx:1.29.3-alpine (the renderer adapts nginx.conf to the "
+        "version, which a digest alone does not tell)",
+        _IMAGE_PATTERN,
+        lambda image: _image(image, tag_required=True),
+    ),
+]
 NginxTime = Annotated[
     str, _nginx_time(("d", "h", "m", "s", "ms"), "such as 500ms, 30s, 1m30s or 1h (units largest first, each once)")
 ]
 NginxSeconds = Annotated[
     str, _nginx_time(("d", "h", "m", "s"), "in whole seconds such as 10s, 1m30s or 1h (nginx takes no ms here)")
 ]
-NginxSize = Annotated[str, _text(r"\d+[kKmMgG]?", "an nginx size such as 512k, 10m or 1g")]
-CpuQuantity = Annotated[str, _text(r"\d+m|\d+(?:\.\d+)?", "a Kubernetes CPU quantity such as 500m or 1")]
-MemoryQuantity = Annotated[str, _text(r"\d+(?:Ki|Mi|Gi|Ti|k|M|G|T)?", "a Kubernetes memory quantity such as 512Mi or 1Gi")]
+NginxSize = Annotated[
+    str,
+    _Text(
+        "a positive nginx size such as 512k, 10m or 1g (k, m, g: KiB, MiB, GiB; no b)",
+        "[0-9]+[kKmMgG]?",
+        _nginx_size,
+        _add_unit("m"),
+    ),
+]
+CpuQuantity = Annotated[
+    str,
+    _Text(
+        "a Kubernetes CPU quantity such as 500m or 1 (at most three decimals)", r"[0-9]+m|[0-9]+(?:\.[0-9]{1,3})?", _cpu
+    ),
+]
+MemoryQuantity = Annotated[
+    str,
+    _Text(
+        "a Kubernetes memory quantity such as 512Mi or 1Gi", "[0-9]+(?:Ki|Mi|Gi|Ti|k|M|G|T)?", _memory, _add_unit("Mi")
+    ),
+]
+_DOTTED_QUAD = r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}"
+BindAddress = Annotated[
+    str,
+    _Text(
+        "an IPv4 address of the Docker host such as 127.0.0.1, or 0.0.0.0 for all "
+        "(not IPv6: Docker publishes on IPv6 only where its daemon has IPv6 enabled)",
+        _DOTTED_QUAD,
+        _valid_ipv4_address,
+    ),
+]
 Ipv4Network = Annotated[
-    str, _text(r"(?:\d{1,3}\.){3}\d{1,3}/\d{1,2}", "an IPv4 network such as 203.0.113.0/24", _is_network)
+    str, _Text("an IPv4 network such as 203.0.113.0/24", f"{_DOTTED_QUAD}/[0-9]{{1,2}}", _is_network)
 ]
 VpcNetwork = Annotated[
     str,
-    _text(
-        r"(?:\d{1,3}\.){3}\d{1,3}/(?:1[6-9]|20)",
+    _Text(
         "an IPv4 network from /16 to /20 (room for three zones' nodes and pods), such as 10.0.0.0/16",
+        f"{_DOTTED_QUAD}/(?:1[6-9]|20)",
         _is_network,
+    ),
+]
+HostName = Annotated[
+    str,
+    _Text(
+        "a lowercase DNS host name (RFC 1123: labels of a-z, 0-9 and inner '-', at most 63 characters each) "
+        "such as brain.example.com; no wildcard",
+        rf"{_DNS_LABEL}(?:\.{_DNS_LABEL})*",
+        _host_name,
+    ),
+]
+ChartVersion = Annotated[str, _Text("a chart version by SemVer 2, such as 1.16.1", _SEMVER, number_hint=_quote_it)]
+PostgresVersion = Annotated[
+    str,
+    _Text(
+        'an RDS PostgreSQL engine version: the major version such as "17" (minor upgrades then follow '
+        'automatically), or major.minor such as "17.7"',
+        r"[1-9][0-9]*(?:\.[0-9]+)?",
+        number_hint=_quote_it,
+    ),
+]
+CacheVersion = Annotated[
+    str,
+    _Text(
+        'an ElastiCache engine version such as "8.1" (valkey 7.2 and later, redis 7.0 and later: major.minor; '
+        'redis 6: "6.2" or "6.x"; older redis: the full version such as "5.0.6")',
+        r"[1-9][0-9]*\.(?:[0-9]+|x)(?:\.[0-9]+)?",
+        number_hint=_quote_it,
+    ),
+]
+RdsInstanceClass = Annotated[str, _aws_type("db.", "db.t4g.medium", "an RDS instance class")]
+CacheNodeType = Annotated[str, _aws_type("cache.", "cache.t4g.small", "an ElastiCache node type")]
+Ec2InstanceType = Annotated[str, _aws_type("", "m7i.large", "an EC2 instance type")]
+AwsRegion = Annotated[str, _Text("an AWS region such as eu-central-1", "[a-z]{2}(?:-[a-z]+)+-[0-9]")]
+KubernetesVersion = Annotated[
+    str, _Text('a Kubernetes minor version such as "1.34"', r"1\.[0-9]{2}", number_hint=_quote_it)
+]
+PostgresName = Annotated[
+    str,
+    _Text(
+        "a PostgreSQL name: a-z, 0-9 and _, not starting with a digit, at most 63 characters", "[a-z_][a-z0-9_]{0,62}"
     ),
 ]
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -95,9 +374,9 @@ Percent = Annotated[int, Field(ge=1, le=100)]
 
 
 class _Strict(BaseModel):
-    """Unknown keys are errors: a typo must not be silently ignored."""
+    """Unknown keys are errors (a typo must not be silently ignored), and no value is coerced to a type."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Resources(_Strict):
@@ -109,21 +388,19 @@ class Resources(_Strict):
     @property
     def cpu_cores(self) -> float:
         """`cpu` in cores, as Docker's `--cpus` takes it."""
-        return int(self.cpu[:-1]) / 1000 if self.cpu.endswith("m") else float(self.cpu)
+        return _cpu_cores(self.cpu)
 
     @property
     def memory_mb(self) -> int:
         """`memory` in MiB, as the Docker provider's `memory` takes it."""
-        amount = int(self.memory.rstrip("KMGTik"))
-        unit = self.memory[len(str(amount)) :]
-        return max(1, amount * _BYTES_PER_UNIT[unit] // 2**20)
+        return max(1, _memory_bytes(self.memory) // 2**20)
 
 
 class Autoscaling(_Strict):
     """HPA bounds and targets (eks)."""
 
-    min_replicas: Annotated[int, Field(ge=1)] = 3
-    max_replicas: Annotated[int, Field(ge=1)] = 10
+    min_replicas: Annotated[int, Field(ge=1, le=1000)] = 3
+    max_replicas: Annotated[int, Field(ge=1, le=1000)] = 10
     cpu_utilization: Percent = 70
     memory_utilization: Percent = 80
 
@@ -132,9 +409,7 @@ class BackendConfig(_Strict):
     """The BRAiN Core replicas."""
 
     replicas: Annotated[int, Field(ge=1, le=64)] = 3
-    image: OptionalPinnedImage = Field(
-        default="", description="empty: build the reference backend from ./backend"
-    )
+    image: OptionalImageReference = Field(default="", description="empty: build the reference backend from ./backend")
     port: Port = 8000
     resources: Resources = Resources()
     autoscaling: Autoscaling = Autoscaling()
@@ -150,9 +425,9 @@ class BalancerConfig(_Strict):
     algorithm: Algorithm = "round_robin"
     weights: list[Annotated[int, Field(ge=1, le=1000)]] = []
     websocket_affinity: Affinity = "ip_hash"
-    image: PinnedImage = "nginx:1.29.3-alpine"
+    image: NginxImage = "nginx:1.29.3-alpine"
     port: Port = 8000
-    bind_address: str = Field(default="127.0.0.1", pattern=r"^(?:\d{1,3}\.){3}\d{1,3}$")
+    bind_address: BindAddress = "127.0.0.1"
     max_fails: Annotated[int, Field(ge=0, le=100)] = 3
     fail_timeout: NginxSeconds = "30s"
     keepalive: Annotated[int, Field(ge=0, le=10000)] = 32
@@ -167,45 +442,38 @@ class BalancerConfig(_Strict):
 
     @property
     def nginx_version(self) -> tuple[int, int, int]:
-        """The nginx version of `image`, read from its pinned tag (the renderer adapts to it)."""
-        match = _VERSION_TAG.search(self.image)
-        if match is None:
-            raise ValueError(f"balancer.image {self.image!r} has no x.y[.z] version tag")
-        major, minor, patch = match.groups()
-        return int(major), int(minor), int(patch or 0)
-
-    @model_validator(mode="after")
-    def _image_names_a_version(self) -> BalancerConfig:
-        if _VERSION_TAG.search(self.image) is None:
-            raise ValueError(f"balancer.image {self.image!r} must carry an nginx version tag such as nginx:1.29.3-alpine")
-        return self
+        """The nginx version of `image`, read from its version tag (the renderer adapts to it)."""
+        version = image_tag_version(self.image)
+        if version is None:  # NginxImage refuses such an image; a model built without validation may have one
+            raise ValueError(f"balancer.image {self.image!r} has no version tag")
+        return version
 
 
 class PostgresConfig(_Strict):
     """PostgreSQL: a container on docker; RDS (managed) or a StatefulSet (in_cluster) on eks."""
 
-    image: PinnedImage = "postgres:17.7-alpine"
-    engine_version: str = "17.7"
-    instance_class: str = "db.t4g.medium"
+    image: ImageReference = "postgres:17.7-alpine"
+    engine_version: PostgresVersion = "17.7"
+    instance_class: RdsInstanceClass = "db.t4g.medium"
     storage_gb: Annotated[int, Field(ge=20, le=65536)] = 20
-    database: str = Field(default="brain", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
-    user: str = Field(default="brain", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    database: PostgresName = "brain"
+    user: PostgresName = "brain"
 
 
 class RedisConfig(_Strict):
     """Redis (shared state, WebSocket pub/sub): a container, or ElastiCache Valkey on eks."""
 
-    image: PinnedImage = "redis:8.2.3-alpine"
+    image: ImageReference = "redis:8.2.3-alpine"
     engine: Literal["valkey", "redis"] = "valkey"
-    engine_version: str = "8.1"
-    node_type: str = "cache.t4g.small"
+    engine_version: CacheVersion = "8.1"
+    node_type: CacheNodeType = "cache.t4g.small"
 
 
 class QdrantConfig(_Strict):
     """Qdrant (vectors): a container, or its Helm chart on eks."""
 
-    image: PinnedImage = "qdrant/qdrant:v1.16.1"
-    chart_version: str = "1.16.1"
+    image: ImageReference = "qdrant/qdrant:v1.16.1"
+    chart_version: ChartVersion = "1.16.1"
     storage_gb: Annotated[int, Field(ge=1, le=65536)] = 10
 
 
@@ -224,34 +492,34 @@ class DataConfig(_Strict):
 class NodeGroupConfig(_Strict):
     """The EKS managed node group the replicas run on."""
 
-    instance_types: list[str] = Field(default=["m7i.large"], min_length=1)
-    min_size: Annotated[int, Field(ge=1)] = 2
-    desired_size: Annotated[int, Field(ge=1)] = 3
-    max_size: Annotated[int, Field(ge=1)] = 6
+    instance_types: list[Ec2InstanceType] = Field(default=["m7i.large"], min_length=1, max_length=20)
+    min_size: Annotated[int, Field(ge=1, le=1000)] = 2
+    desired_size: Annotated[int, Field(ge=1, le=1000)] = 3
+    max_size: Annotated[int, Field(ge=1, le=1000)] = 6
 
 
 class ClusterConfig(_Strict):
     """The EKS cluster (eks only)."""
 
-    region: str = Field(default="eu-central-1", pattern=r"^[a-z]{2}(?:-[a-z]+)+-\d$")
-    version: str = Field(default="1.34", pattern=r"^1\.\d{2}$")
+    region: AwsRegion = "eu-central-1"
+    version: KubernetesVersion = "1.34"
     vpc_cidr: VpcNetwork = "10.0.0.0/16"
     api_access_cidrs: list[Ipv4Network] = Field(
         default=["0.0.0.0/0"], min_length=1, description="who may reach the Kubernetes API's public endpoint"
     )
     node_group: NodeGroupConfig = NodeGroupConfig()
-    host: str = Field(default="brain.example.com", description="the VirtualServer's host name")
+    host: HostName = Field(default="brain.example.com", description="the VirtualServer's host name")
 
 
 class MonitoringConfig(_Strict):
     """Prometheus scraping every replica's /metrics."""
 
     enabled: bool = False
-    prometheus_image: PinnedImage = "prom/prometheus:v3.7.3"
+    prometheus_image: ImageReference = "prom/prometheus:v3.7.3"
 
 
 class StackConfig(_Strict):
-    """Everything under `brain:` in Pulumi.<stack>.yaml."""
+    """Everything under `brain:` in Pulumi.<stack>.yaml. Rules across keys are `cross_key_problems`."""
 
     target: Literal["docker", "eks"]
     backend: BackendConfig = BackendConfig()
@@ -260,59 +528,121 @@ class StackConfig(_Strict):
     cluster: ClusterConfig = ClusterConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
 
-    @model_validator(mode="after")
-    def _cross_field_rules(self) -> StackConfig:
-        problems = []
-        balancer, backend = self.balancer, self.backend
-        if nginx_seconds(balancer.keepalive_timeout) >= BACKEND_IDLE_TIMEOUT_SECONDS:
-            problems.append(
-                f"balancer.keepalive_timeout {balancer.keepalive_timeout!r} must be below "
-                f"{BACKEND_IDLE_TIMEOUT_SECONDS}s: the backends close idle connections then, and nginx must "
-                "close its pooled ones first or a request can meet a connection the backend is closing"
-            )
-        if balancer.algorithm == "weighted":
-            if self.target == "eks":
-                problems.append(
-                    "balancer.algorithm 'weighted' is not possible on target eks (pods carry no weights); "
-                    "use round_robin, least_conn, ip_hash or consistent_hash"
-                )
-            elif len(balancer.weights) != backend.replicas:
-                problems.append(
-                    f"balancer.weights has {len(balancer.weights)} entries but backend.replicas is "
-                    f"{backend.replicas}; give one positive weight per replica"
-                )
-        elif balancer.weights:
-            problems.append(
-                f"balancer.weights {balancer.weights} is only allowed with balancer.algorithm 'weighted' "
-                f"(got {balancer.algorithm!r})"
-            )
-        autoscaling = backend.autoscaling
-        if autoscaling.min_replicas > autoscaling.max_replicas:
-            problems.append(
-                f"backend.autoscaling.min_replicas {autoscaling.min_replicas} is greater than "
-                f"backend.autoscaling.max_replicas {autoscaling.max_replicas}"
-            )
-        nodes = self.cluster.node_group
-        if not nodes.min_size <= nodes.desired_size <= nodes.max_size:
-            problems.append(
-                f"cluster.node_group sizes must satisfy min_size <= desired_size <= max_size "
-                f"(got {nodes.min_size}, {nodes.desired_size}, {nodes.max_size})"
-            )
-        if self.target == "docker" and self.data.mode != "managed" and "mode" in self.data.model_fields_set:
-            problems.append(f"data.mode {self.data.mode!r} applies to target eks only; remove it for docker")
-        if self.target == "eks" and "replicas" in backend.model_fields_set:
-            problems.append(
-                f"backend.replicas {backend.replicas} applies to target docker only; on eks the autoscaler owns "
-                "the count: set backend.autoscaling.min_replicas and max_replicas instead"
-            )
-        if self.target == "eks" and not backend.image:
-            problems.append(
-                "backend.image is required for target eks (the cluster pulls the replicas' image from a registry); "
-                "set it to a pinned image such as ghcr.io/brain/brain-core:1.0.0"
-            )
-        if problems:
-            raise ValueError("\n".join(problems))
-        return self
+
+def published_host_ports(config: StackConfig) -> list[tuple[str, int]]:
+    """docker: every host port the stack publishes, with the key that publishes it (extend it with each new
+    published container: `unique_ports` then checks it)."""
+    if config.target != "docker":
+        return []
+    ports = [("balancer.port", config.balancer.port)]
+    if config.monitoring.enabled:
+        ports.append(("monitoring.enabled (Prometheus)", PROMETHEUS_PORT))
+    if config.data.publish_ports:
+        ports += [(f"data.publish_ports ({service})", port) for service, port in DATA_PORTS.items()]
+    return ports
+
+
+def unique_ports(ports: Iterable[tuple[str, int]]) -> list[str]:
+    """One problem per port two keys publish: the second container would fail to start halfway through `pulumi up`."""
+    first: dict[int, str] = {}
+    problems = []
+    for key, port in ports:
+        if port in first:
+            problems.append(f"{first[port]} and {key} both publish host port {port}; give balancer.port another port")
+        else:
+            first[port] = key
+    return problems
+
+
+def _cache_version_problem(engine: str, version: str) -> str | None:
+    """ElastiCache's version rules by engine (the pulumi-aws ReplicationGroup `engine_version` docs)."""
+    major, minor, *patch = version.split(".")
+    if engine == "valkey" and (int(major) < 7 or minor == "x" or patch):
+        return "valkey takes major.minor from 7.2, such as 8.1"
+    if engine == "redis" and int(major) >= 7 and (minor == "x" or patch):
+        return "redis 7 and later take major.minor, such as 7.1"
+    if engine == "redis" and int(major) == 6 and patch:
+        return 'redis 6 takes "6.2" or "6.x"'
+    if engine == "redis" and int(major) < 6 and (minor == "x" or not patch):
+        return "redis before 6 takes the full version, such as 5.0.6"
+    return None
+
+
+Problem = tuple[tuple[str, ...], str]
+"""A cross-key problem: the keys it reads, and its message."""
+
+
+def cross_key_problems(config: StackConfig) -> list[Problem]:
+    """Rules that relate several keys; each problem names the keys it read."""
+    problems: list[Problem] = []
+    balancer, backend, target = config.balancer, config.backend, config.target
+    if nginx_seconds(balancer.keepalive_timeout) >= BACKEND_IDLE_TIMEOUT_SECONDS:
+        message = (
+            f"balancer.keepalive_timeout {balancer.keepalive_timeout!r} must be below "
+            f"{BACKEND_IDLE_TIMEOUT_SECONDS}s: the backends close idle connections then, and nginx must "
+            "close its pooled ones first or a request can meet a connection the backend is closing"
+        )
+        problems.append((("balancer.keepalive_timeout",), message))
+    if balancer.algorithm == "weighted" and target == "eks":
+        message = (
+            "balancer.algorithm 'weighted' is not possible on target eks (pods carry no weights); "
+            "use round_robin, least_conn, ip_hash or consistent_hash"
+        )
+        problems.append((("target", "balancer.algorithm"), message))
+    elif balancer.algorithm == "weighted" and len(balancer.weights) != backend.replicas:
+        message = (
+            f"balancer.weights has {len(balancer.weights)} entries but backend.replicas is "
+            f"{backend.replicas}; give one positive weight per replica"
+        )
+        problems.append((("target", "balancer.algorithm", "balancer.weights", "backend.replicas"), message))
+    elif balancer.algorithm != "weighted" and balancer.weights:
+        message = (
+            f"balancer.weights {list(balancer.weights)} is only allowed with balancer.algorithm 'weighted' "
+            f"(got {balancer.algorithm!r})"
+        )
+        problems.append((("balancer.algorithm", "balancer.weights"), message))
+    autoscaling = backend.autoscaling
+    if autoscaling.min_replicas > autoscaling.max_replicas:
+        message = (
+            f"backend.autoscaling.min_replicas {autoscaling.min_replicas} is greater than "
+            f"backend.autoscaling.max_replicas {autoscaling.max_replicas}"
+        )
+        problems.append((("backend.autoscaling.min_replicas", "backend.autoscaling.max_replicas"), message))
+    nodes = config.cluster.node_group
+    if not nodes.min_size <= nodes.desired_size <= nodes.max_size:
+        message = (
+            f"cluster.node_group sizes must satisfy min_size <= desired_size <= max_size "
+            f"(got {nodes.min_size}, {nodes.desired_size}, {nodes.max_size})"
+        )
+        sizes = ("cluster.node_group.min_size", "cluster.node_group.desired_size", "cluster.node_group.max_size")
+        problems.append((sizes, message))
+    redis = config.data.redis
+    version_rule = _cache_version_problem(redis.engine, redis.engine_version)
+    if version_rule:
+        message = (
+            f"data.redis.engine_version {redis.engine_version!r} does not fit data.redis.engine "
+            f"{redis.engine!r}: {version_rule}"
+        )
+        problems.append((("data.redis.engine", "data.redis.engine_version"), message))
+    if target == "docker" and config.data.mode != "managed" and "mode" in config.data.model_fields_set:
+        message = f"data.mode {config.data.mode!r} applies to target eks only; remove it for docker"
+        problems.append((("target", "data.mode"), message))
+    if target == "eks" and "replicas" in backend.model_fields_set:
+        message = (
+            f"backend.replicas {backend.replicas} applies to target docker only; on eks the autoscaler owns "
+            "the count: set backend.autoscaling.min_replicas and max_replicas instead"
+        )
+        problems.append((("target", "backend.replicas"), message))
+    if target == "eks" and not backend.image:
+        message = (
+            "backend.image is required for target eks (the cluster pulls the replicas' image from a registry); "
+            "set it to a pinned image such as ghcr.io/brain/brain-core:1.0.0"
+        )
+        problems.append((("target", "backend.image"), message))
+    ports = published_host_ports(config)
+    port_keys = ("target", *(key.split(" ")[0] for key, _ in ports))
+    problems += [(port_keys, clash) for clash in unique_ports(ports)]
+    return problems
 
 
 class ConfigError(pulumi.RunError):
@@ -323,35 +653,135 @@ class ConfigError(pulumi.RunError):
         super().__init__("invalid stack config:\n" + "\n".join(f"  {p}" for p in problems))
 
 
-def _describe(error: ErrorDetails) -> list[str]:
-    """One line per problem: `brain:<key> = <value>: <what is allowed>`."""
-    message = error["msg"].removeprefix("Value error, ")
-    if not error["loc"]:
-        return [f"{NAMESPACE}:{line}" for line in message.splitlines()]
-    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]).lstrip(".")
-    if error["type"] == "extra_forbidden":
-        return [f"{NAMESPACE}:{key} is not a known key; check its spelling against the README's config reference"]
-    if error["type"] == "missing":
-        return [f"{NAMESPACE}:{key} is required"]
-    return [f"{NAMESPACE}:{key} = {error['input']!r}: {message}"]
+def _key(loc: Iterable[int | str]) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
 
 
-def parse_stack_config(raw: dict[str, Any]) -> StackConfig:
-    """Validate raw config values (already parsed from YAML/JSON); raise ConfigError listing every problem."""
+def _field_path(loc: tuple[int | str, ...]) -> tuple[str, ...]:
+    """The config key an error is about: a list's entry counts as the whole list."""
+    path: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            break
+        path.append(part)
+    return tuple(path)
+
+
+_TYPE_NAMES = {
+    "int_type": "a whole number",
+    "bool_type": "true or false",
+    "list_type": "a list such as [1, 2]",
+    "model_type": "a mapping of keys (see the README's config reference)",
+    "dict_type": "a mapping of keys (see the README's config reference)",
+}
+
+
+_UNQUOTED = {"int_type": re.compile("-?[0-9]+", re.ASCII), "bool_type": re.compile("true|false", re.IGNORECASE)}
+"""Text that, unquoted, would have been the type the key wants."""
+
+
+def _known_keys(path: tuple[str, ...]) -> list[str]:
+    """The keys the model allows at `path` (the parent of an unknown key)."""
+    model: Any = StackConfig
+    for part in path:
+        field = model.model_fields.get(part)
+        model = field.annotation if field is not None else None
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+    return list(model.model_fields)
+
+
+def _shown(value: object) -> str:
+    """A value as its author wrote it: text quoted, everything else in YAML's (and JSON's) spelling."""
+    return repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def _describe(error: ErrorDetails) -> str:
+    """One line: `brain:<key> = <value>: <what is allowed>`."""
+    key = _key(error["loc"])
+    kind, value = error["type"], error["input"]
+    if kind == "extra_forbidden":
+        *parent, name = error["loc"]
+        close = difflib.get_close_matches(str(name), _known_keys(tuple(str(part) for part in parent)), n=1)
+        hint = f"did you mean {_key([*parent, close[0]])}? " if close else ""
+        return f"{NAMESPACE}:{key} is not a known key; {hint}check its spelling against the README's config reference"
+    if kind == "missing":
+        return f"{NAMESPACE}:{key} is required"
+    if kind in _TYPE_NAMES:
+        quoted = isinstance(value, str) and _UNQUOTED.get(kind, re.compile("(?!)")).fullmatch(value)
+        hint = " (a quoted value is text: remove the quotes)" if quoted else ""
+        return f"{NAMESPACE}:{key} = {_shown(value)}: expected {_TYPE_NAMES[kind]}, not {_what(value)}{hint}"
+    return f"{NAMESPACE}:{key} = {_shown(value)}: {error['msg'].removeprefix('Value error, ')}"
+
+
+def _without(raw: Mapping[str, Any], paths: Iterable[tuple[str, ...]]) -> dict[str, Any]:
+    """`raw` with the keys at `paths` removed, so their defaults stand in for them."""
+    copy = json.loads(json.dumps(raw, default=str))
+    for path in paths:
+        node = copy
+        for part in path[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and path:
+            node.pop(path[-1], None)
+    return copy
+
+
+def _reads_any(keys: Iterable[str], invalid: set[tuple[str, ...]]) -> bool:
+    """Whether a rule reading `keys` would read an invalid value (or a default standing in for one)."""
+    for key in keys:
+        path = tuple(key.split("."))
+        if any(path[: len(bad)] == bad or bad[: len(path)] == path for bad in invalid):
+            return True
+    return False
+
+
+def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
+    """Validate raw config values (already parsed from YAML/JSON); raise ConfigError listing every problem.
+
+    Every key is checked on its own first; the rules across keys then run on whatever is valid (defaults stand
+    in for the invalid values), and report only what does not involve an invalid key, so nothing hides."""
     try:
-        return StackConfig.model_validate(raw)
+        return _checked_across_keys(StackConfig.model_validate(raw), set(), [])
     except ValidationError as invalid:
-        raise ConfigError([line for error in invalid.errors() for line in _describe(error)]) from None
+        errors = invalid.errors()
+    problems = [_describe(error) for error in errors]
+    invalid_paths = {_field_path(error["loc"]) for error in errors}
+    repaired = _without(raw, invalid_paths)
+    repaired.setdefault("target", "docker")  # `target` is among the invalid keys then: no rule reading it reports
+    try:
+        config = StackConfig.model_validate(repaired)
+    except ValidationError:  # nothing to repair with defaults (raw is no mapping): the errors above say it all
+        raise ConfigError(problems) from None
+    return _checked_across_keys(config, invalid_paths, problems)
+
+
+def _checked_across_keys(config: StackConfig, invalid_paths: set[tuple[str, ...]], problems: list[str]) -> StackConfig:
+    """`config` if neither `problems` nor the rules across keys find anything; else ConfigError with all of them."""
+    problems = problems + [
+        f"{NAMESPACE}:{message}" for keys, message in cross_key_problems(config) if not _reads_any(keys, invalid_paths)
+    ]
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _decoded(text: str) -> Any:
+    """A config value as the program receives it: objects and lists are JSON text, top-level strings are plain."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def load_stack_config() -> StackConfig:
     """Read every `brain:*` key of the current stack and validate it."""
-    config = pulumi.Config(NAMESPACE)
     # The CLI hands config over in PULUMI_CONFIG; mocks and the offline render set it in-process.
-    keys = {*pulumi.runtime.get_config_env(), *pulumi.runtime.config.CONFIG.get()}
+    # Read as raw text and decoded here (not with Config.get_object, which raises on a value that is not JSON,
+    # such as a misspelt top-level key holding plain text): every problem then gets its one-line message.
+    values = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
     raw: dict[str, Any] = {}
-    for full_key in sorted(keys):
+    for full_key in sorted(values):
         namespace, _, key = full_key.partition(":")
         if namespace == NAMESPACE:
-            raw[key] = config.get(key) if key == "target" else config.get_object(key)
+            raw[key] = values[full_key] if key == "target" else _decoded(values[full_key])
     return parse_stack_config(raw)

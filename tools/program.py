@@ -223,8 +223,12 @@ def stack_config(stack: str, overrides: Iterable[str] = ()) -> dict[str, str]:
     path = ROOT / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         raise FileNotFoundError(f"no stack config {path.name}; stacks: {', '.join(known_stacks())}")
-    values: dict[str, Any] = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
-    tree = {key.removeprefix(f"{PROJECT}:"): value for key, value in values.items() if key.startswith(f"{PROJECT}:")}
+    values = _stack_file_config(path)
+    tree = {
+        key.removeprefix(f"{PROJECT}:"): value
+        for key, value in values.items()
+        if isinstance(key, str) and key.startswith(f"{PROJECT}:")
+    }
     for override in overrides:
         key, separator, raw = override.partition("=")
         if not separator or not key:
@@ -240,9 +244,28 @@ def stack_config(stack: str, overrides: Iterable[str] = ()) -> dict[str, str]:
             node[leaf] = yaml.safe_load(raw) if raw else ""  # `--set backend.image=` means the empty string
         except yaml.YAMLError as error:
             raise ValueError(f"--set {override!r}: the value is not valid YAML: {' '.join(str(error).split())}") from None
+    # As the CLI hands values over: top-level text as is, anything else as JSON (a YAML date becomes its text).
     return {
-        f"{PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value) for key, value in tree.items()
+        f"{PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value, default=str)
+        for key, value in tree.items()
     }
+
+
+def _stack_file_config(path: Path) -> dict[Any, Any]:
+    """The `config:` mapping of a stack file; ValueError with one line when the file is not YAML of that shape."""
+    try:
+        document = yaml.safe_load(path.read_text())
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ValueError(f"{path.name} is not valid YAML{where}: {error.problem or error.context}") from None
+    except yaml.YAMLError as error:
+        raise ValueError(f"{path.name} is not valid YAML: {' '.join(str(error).split())}") from None
+    document = document or {}
+    values = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(document, dict) or not isinstance(values or {}, dict):
+        raise ValueError(f"{path.name}: expected a mapping with a `config:` mapping such as `brain:target: docker`")
+    return values or {}
 
 
 def known_stacks() -> list[str]:
