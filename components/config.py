@@ -87,7 +87,7 @@ def _what(value: object) -> str:
     return type(value).__name__
 
 
-class _Text:
+class TextRule:
     """A text value (ASCII only) that matches `pattern` whole and for which `also` finds no problem.
 
     Anything else is refused with `expected ...`; a YAML number gets `number_hint` (e.g. "add a unit")."""
@@ -133,7 +133,7 @@ def _quote_it(number: float) -> str:
     )
 
 
-def _nginx_time(units: tuple[str, ...], expected: str) -> _Text:
+def _nginx_time(units: tuple[str, ...], expected: str) -> TextRule:
     """nginx reads a time's units from the largest down, each at most once (1m30s, never 30s1m or 1s1s)."""
 
     def in_range(value: str) -> str | None:
@@ -145,7 +145,7 @@ def _nginx_time(units: tuple[str, ...], expected: str) -> _Text:
         return None
 
     pattern = "(?=[0-9])" + "".join(f"(?:[0-9]+{unit})?" for unit in units) + "|[0-9]+"
-    return _Text(f"a positive nginx time {expected}", pattern, in_range, _add_unit("s"))
+    return TextRule(f"a positive nginx time {expected}", pattern, in_range, _add_unit("s"))
 
 
 def _nginx_size(value: str) -> str | None:
@@ -260,20 +260,20 @@ _INSTANCE_TYPE = rf"(?=[a-z0-9-]*[0-9])[a-z][a-z0-9]*(?:-[a-z0-9]+)*\.{_INSTANCE
 """An AWS instance type: family (generation digit, attribute letters, a suffix such as -flex), `.`, size."""
 
 
-def _aws_type(prefix: str, example: str, what: str) -> _Text:
-    return _Text(f"{what} such as {example}", re.escape(prefix) + _INSTANCE_TYPE)
+def _aws_type(prefix: str, example: str, what: str) -> TextRule:
+    return TextRule(f"{what} such as {example}", re.escape(prefix) + _INSTANCE_TYPE)
 
 
-ImageReference = Annotated[str, _Text(_IMAGE_RULE, _IMAGE_PATTERN, lambda image: _image(image, tag_required=False))]
+ImageReference = Annotated[str, TextRule(_IMAGE_RULE, _IMAGE_PATTERN, lambda image: _image(image, tag_required=False))]
 OptionalImageReference = Annotated[
     str,
-    _Text(
+    TextRule(
         f"{_IMAGE_RULE}, or empty", f"(?:{_IMAGE_PATTERN})?", lambda image: image and _image(image, tag_required=False)
     ),
 ]
 NginxImage = Annotated[
     str,
-    _Text(
+    TextRule(
         "an nginx image pinned to a version tag such as nginx:1.29.3-alpine (the renderer adapts nginx.conf to the "
         "version, which a digest alone does not tell)",
         _IMAGE_PATTERN,
@@ -288,7 +288,7 @@ NginxSeconds = Annotated[
 ]
 NginxSize = Annotated[
     str,
-    _Text(
+    TextRule(
         "a positive nginx size such as 512k, 10m or 1g (k, m, g: KiB, MiB, GiB; no b)",
         "[0-9]+[kKmMgG]?",
         _nginx_size,
@@ -297,20 +297,20 @@ NginxSize = Annotated[
 ]
 CpuQuantity = Annotated[
     str,
-    _Text(
+    TextRule(
         "a Kubernetes CPU quantity such as 500m or 1 (at most three decimals)", r"[0-9]+m|[0-9]+(?:\.[0-9]{1,3})?", _cpu
     ),
 ]
 MemoryQuantity = Annotated[
     str,
-    _Text(
+    TextRule(
         "a Kubernetes memory quantity such as 512Mi or 1Gi", "[0-9]+(?:Ki|Mi|Gi|Ti|k|M|G|T)?", _memory, _add_unit("Mi")
     ),
 ]
 _DOTTED_QUAD = r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}"
 BindAddress = Annotated[
     str,
-    _Text(
+    TextRule(
         "an IPv4 address of the Docker host such as 127.0.0.1, or 0.0.0.0 for all "
         "(not IPv6: Docker publishes on IPv6 only where its daemon has IPv6 enabled)",
         _DOTTED_QUAD,
@@ -318,11 +318,11 @@ BindAddress = Annotated[
     ),
 ]
 Ipv4Network = Annotated[
-    str, _Text("an IPv4 network such as 203.0.113.0/24", f"{_DOTTED_QUAD}/[0-9]{{1,2}}", _is_network)
+    str, TextRule("an IPv4 network such as 203.0.113.0/24", f"{_DOTTED_QUAD}/[0-9]{{1,2}}", _is_network)
 ]
 VpcNetwork = Annotated[
     str,
-    _Text(
+    TextRule(
         "an IPv4 network from /16 to /20 (room for three zones' nodes and pods), such as 10.0.0.0/16",
         f"{_DOTTED_QUAD}/(?:1[6-9]|20)",
         _is_network,
@@ -330,17 +330,17 @@ VpcNetwork = Annotated[
 ]
 HostName = Annotated[
     str,
-    _Text(
+    TextRule(
         "a lowercase DNS host name (RFC 1123: labels of a-z, 0-9 and inner '-', at most 63 characters each) "
         "such as brain.example.com; no wildcard",
         rf"{_DNS_LABEL}(?:\.{_DNS_LABEL})*",
         _host_name,
     ),
 ]
-ChartVersion = Annotated[str, _Text("a chart version by SemVer 2, such as 1.16.1", _SEMVER, number_hint=_quote_it)]
+ChartVersion = Annotated[str, TextRule("a chart version by SemVer 2, such as 1.16.1", _SEMVER, number_hint=_quote_it)]
 PostgresVersion = Annotated[
     str,
-    _Text(
+    TextRule(
         'an RDS PostgreSQL engine version: the major version such as "17" (minor upgrades then follow '
         'automatically), or major.minor such as "17.7"',
         r"[1-9][0-9]*(?:\.[0-9]+)?",
@@ -349,7 +349,7 @@ PostgresVersion = Annotated[
 ]
 CacheVersion = Annotated[
     str,
-    _Text(
+    TextRule(
         'an ElastiCache engine version such as "8.1" (valkey 7.2 and later, redis 7.0 and later: major.minor; '
         'redis 6: "6.2" or "6.x"; older redis: the full version such as "5.0.6")',
         r"[1-9][0-9]*\.(?:[0-9]+|x)(?:\.[0-9]+)?",
@@ -359,13 +359,13 @@ CacheVersion = Annotated[
 RdsInstanceClass = Annotated[str, _aws_type("db.", "db.t4g.medium", "an RDS instance class")]
 CacheNodeType = Annotated[str, _aws_type("cache.", "cache.t4g.small", "an ElastiCache node type")]
 Ec2InstanceType = Annotated[str, _aws_type("", "m7i.large", "an EC2 instance type")]
-AwsRegion = Annotated[str, _Text("an AWS region such as eu-central-1", "[a-z]{2}(?:-[a-z]+)+-[0-9]")]
+AwsRegion = Annotated[str, TextRule("an AWS region such as eu-central-1", "[a-z]{2}(?:-[a-z]+)+-[0-9]")]
 KubernetesVersion = Annotated[
-    str, _Text('a Kubernetes minor version such as "1.34"', r"1\.[0-9]{2}", number_hint=_quote_it)
+    str, TextRule('a Kubernetes minor version such as "1.34"', r"1\.[0-9]{2}", number_hint=_quote_it)
 ]
 PostgresName = Annotated[
     str,
-    _Text(
+    TextRule(
         "a PostgreSQL name: a-z, 0-9 and _, not starting with a digit, at most 63 characters", "[a-z_][a-z0-9_]{0,62}"
     ),
 ]

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import grp
+import os
+import pwd
 import re
 import socket
 import subprocess
@@ -15,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from nginx_conf import reload_script, reset_failures_script
+from nginx_conf.render import RESOLVE_SINCE
 from tests.support.processes import LOOPBACK, STARTUP_TIMEOUT_SECONDS, ManagedProcess, require_binary, wait_until
 
 CONF_NAME = "nginx.conf"
@@ -43,6 +47,28 @@ def nginx_version() -> tuple[int, int, int]:
         raise RuntimeError(f"cannot read a version from `nginx -v`: {report!r}")
     major, minor, patch = (int(part) for part in match.groups())
     return major, minor, patch
+
+
+DOCKER_REPLICA = re.compile(r" backend-([0-9]+):([0-9]+) ")
+"""A replica in the dev stack's nginx.conf: its container name, which only Docker's DNS knows, and port."""
+
+
+def docker_conf_for_this_machine(docker_conf: str) -> str:
+    """The nginx.conf the dev stack uploads into its nginx container, with only this machine's differences mapped,
+    so that the nginx here can check all the rest with `nginx -t`.
+
+    `resolve`, the one parameter an nginx before 1.27.3 does not know, is dropped there; replica `backend-N`
+    becomes 127.0.0.N; and the image's `nginx` user becomes the one running the test.
+    """
+    mapped = docker_conf
+    if nginx_version() < RESOLVE_SINCE:
+        mapped = re.sub(r"^(\s*server \S+ .*) resolve;$", r"\1;", mapped, flags=re.MULTILINE)
+    mapped = DOCKER_REPLICA.sub(r" 127.0.0.\1:\2 ", mapped)
+    this_user = f"{pwd.getpwuid(os.geteuid()).pw_name} {grp.getgrgid(os.getegid()).gr_name}"
+    mapped = mapped.replace("\nuser nginx;\n", f"\nuser {this_user};\n")
+    if "backend-" in mapped or "user nginx;" in mapped:
+        raise AssertionError(f"the mapping missed a Docker-only name:\n{mapped}")
+    return mapped
 
 
 def nginx_test(conf_text: str, directory: Path) -> str:

@@ -7,20 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
-from components.config import StackConfig
+from tests.support.config_keys import config_keys
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def _leaf_keys(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for name, field in model.model_fields.items():
-        annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            yield from _leaf_keys(annotation, f"{prefix}{name}.")
-        else:
-            yield f"{prefix}{name}", field.default
+def _leaf_keys() -> Iterator[tuple[str, Any]]:
+    return ((key.path, key.default) for key in config_keys() if not key.section)
 
 
 def _documented() -> dict[str, str]:
@@ -40,7 +33,7 @@ def _as_documented(default: Any) -> str:
 
 def test_every_config_key_is_documented_with_its_default() -> None:
     documented = _documented()
-    for key, default in _leaf_keys(StackConfig):
+    for key, default in _leaf_keys():
         assert key in documented, f"README config reference lacks brain:{key}"
         if key != "target":
             assert documented[key] == _as_documented(default), (
@@ -49,5 +42,5 @@ def test_every_config_key_is_documented_with_its_default() -> None:
 
 
 def test_readme_documents_no_key_the_config_lacks() -> None:
-    known = {key for key, _ in _leaf_keys(StackConfig)}
+    known = {key for key, _ in _leaf_keys()}
     assert set(_documented()) <= known, f"README documents unknown keys: {set(_documented()) - known}"

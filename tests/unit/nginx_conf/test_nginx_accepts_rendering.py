@@ -3,9 +3,6 @@ and the Docker image's rendering as far as Debian's older nginx can read it."""
 
 from __future__ import annotations
 
-import grp
-import os
-import pwd
 import re
 import tempfile
 from pathlib import Path
@@ -19,8 +16,7 @@ from pydantic import ValidationError
 
 from components.config import Affinity, Algorithm, BalancerConfig
 from nginx_conf import NginxRuntime, UpstreamServer, render_nginx_conf
-from nginx_conf.render import RESOLVE_SINCE
-from tests.support.nginx import nginx_binary, nginx_test, nginx_version
+from tests.support.nginx import docker_conf_for_this_machine, nginx_binary, nginx_test, nginx_version
 from tools.program import reveal, run_program
 
 ALGORITHMS: tuple[str, ...] = get_args(Algorithm)
@@ -128,9 +124,7 @@ def test_docker_rendering_passes_nginx_t_once_mapped_to_this_machine(tmp_path: P
     """The image's nginx is newer than Debian's: check all of its rendering that this nginx can read.
 
     The config is the one the dev stack uploads into the nginx container (image version, Docker DNS, replica
-    names). Then only the differences of this machine are mapped: `resolve`, the one parameter an nginx
-    before 1.27.3 does not know, is dropped; the replica names, which only Docker's DNS knows, become loopback
-    addresses; and the image's `nginx` user becomes the one running this test.
+    names); `docker_conf_for_this_machine` maps only the differences of this machine.
     """
     run = run_program("dev", ["balancer.algorithm=weighted", "balancer.weights=[3,2,1]",
                               "balancer.websocket_affinity=consistent_hash"])
@@ -141,12 +135,4 @@ def test_docker_rendering_passes_nginx_t_once_mapped_to_this_machine(tmp_path: P
     assert [line.split()[1] for line in server_lines] == [f"{name}:8000" for name in names] * 2, server_lines
     assert all(line.endswith(" resolve;") for line in server_lines), server_lines
 
-    mapped = docker_conf
-    if nginx_version() < RESOLVE_SINCE:
-        mapped = re.sub(r"^(\s*server \S+ .*) resolve;$", r"\1;", mapped, flags=re.MULTILINE)
-    for number, name in enumerate(names, start=1):
-        mapped = mapped.replace(f" {name}:8000 ", f" 127.0.0.{number}:8000 ")
-    this_user = f"{pwd.getpwuid(os.geteuid()).pw_name} {grp.getgrgid(os.getegid()).gr_name}"
-    mapped = mapped.replace("\nuser nginx;\n", f"\nuser {this_user};\n")
-    assert "backend-" not in mapped and "user nginx;" not in mapped, "the mapping missed a Docker-only name"
-    nginx_test(mapped, tmp_path)
+    nginx_test(docker_conf_for_this_machine(docker_conf), tmp_path)
