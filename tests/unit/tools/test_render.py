@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
+from tools import program
 from tools.program import ROOT, SECRET_PLACEHOLDER, mock_secret_value, reveal, run_program
+from tools.render import main as render_main
 
 CONTAINER = "docker:index/container:Container"
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
@@ -115,6 +117,9 @@ def test_no_secret_value_reaches_any_file(dev_render) -> None:
         ("foo", "'foo'"),
         ("balancer.weights=[1,2", "balancer.weights"),
         ("balancer.color=blue", "balancer.color"),
+        ("tagret=docker", "brain:tagret is not a known key; did you mean target?"),
+        ("balancer=fast", "brain:balancer = 'fast': expected a mapping of keys"),
+        ("balancer.read_timeout=10", "add one, such as 10s"),
     ],
 )
 def test_invalid_set_exits_2_naming_the_key_and_writes_nothing(tmp_path: Path, override: str, named: str) -> None:
@@ -122,7 +127,29 @@ def test_invalid_set_exits_2_naming_the_key_and_writes_nothing(tmp_path: Path, o
     result = render("--stack", "dev", "--out", str(out), "--set", override)
     assert result.returncode == 2, f"--set {override}: exit {result.returncode}\n{result.stderr}"
     assert named in result.stderr, f"stderr does not name {named}:\n{result.stderr}"
+    assert "Traceback" not in result.stderr, result.stderr
     assert list(tmp_path.iterdir()) == [], f"files written on failure: {list(tmp_path.rglob('*'))}"
+
+
+@pytest.mark.parametrize(
+    ("stack_file", "message"),
+    [
+        ("config:\n  brain:target: docker\n  brain:balancer: {port: 8000\n", "Pulumi.broken.yaml is not valid YAML at line 4"),
+        ("config:\n\tbrain:target: docker\n", "Pulumi.broken.yaml is not valid YAML at line 2, column 1"),
+        ("- config\n", "Pulumi.broken.yaml: expected a mapping with a `config:` mapping"),
+        ("config: [brain:target]\n", "Pulumi.broken.yaml: expected a mapping with a `config:` mapping"),
+    ],
+    ids=["unclosed-mapping", "tab-indent", "a-list", "config-a-list"],
+)
+def test_a_broken_stack_file_exits_2_with_one_line(
+    stack_file: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "Pulumi.broken.yaml").write_text(stack_file)
+    monkeypatch.setattr(program, "ROOT", tmp_path)
+    assert render_main(["--stack", "broken", "--out", str(tmp_path / "out")]) == 2
+    stderr = capsys.readouterr().err
+    assert stderr.startswith(message) and stderr.count("\n") == 1, stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_failed_render_leaves_an_existing_directory_untouched(tmp_path: Path, dev_render) -> None:
