@@ -38,6 +38,9 @@ _NGINX_TIME_MS = {"d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1000, "ms":
 _NGINX_SIZE_BYTES = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}
 _MEMORY_BYTES = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 _MEMORY_BYTES |= {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+MIN_KUBERNETES_MINOR = 30
+"""eks: the replicas' preStop hook is a `sleep` action, which Kubernetes serves by default from 1.30 (alpha behind a
+feature gate in 1.29, unknown before: an older API server refuses or drops it)."""
 DOCKER_MIN_CPUS = 0.01
 """Docker refuses `--cpus` below 0.01 ("Range of CPUs is from 0.01 to ...")."""
 DOCKER_MIN_MEMORY_BYTES = 6 * 2**20
@@ -361,7 +364,13 @@ CacheNodeType = Annotated[str, _aws_type("cache.", "cache.t4g.small", "an Elasti
 Ec2InstanceType = Annotated[str, _aws_type("", "m7i.large", "an EC2 instance type")]
 AwsRegion = Annotated[str, TextRule("an AWS region such as eu-central-1", "[a-z]{2}(?:-[a-z]+)+-[0-9]")]
 KubernetesVersion = Annotated[
-    str, TextRule('a Kubernetes minor version such as "1.34"', r"1\.[0-9]{2}", number_hint=_quote_it)
+    str,
+    TextRule(
+        f'a Kubernetes minor version such as "1.34", from "1.{MIN_KUBERNETES_MINOR}"',
+        r"1\.[0-9]{2}",
+        lambda version: None if int(version[2:]) >= MIN_KUBERNETES_MINOR else "older than the manifests need",
+        number_hint=_quote_it,
+    ),
 ]
 PostgresName = Annotated[
     str,

@@ -76,6 +76,7 @@ BAD_CONFIGS = [
     ("data.redis.engine_version=latest", "brain:data.redis.engine_version", "ElastiCache engine version"),
     ("data.redis.engine_version='8.1.0'", "brain:data.redis.engine_version", "valkey takes major.minor"),
     ("cluster.version=1.34.0", "brain:cluster.version", "Kubernetes minor version"),
+    ("cluster.version='1.29'", "brain:cluster.version", "older than the manifests need"),
     ("backend.replicas=true", "brain:backend.replicas", "whole number, not the boolean true"),
     ("backend.replicas='3'", "brain:backend.replicas", "remove the quotes"),
     ("backend.replicas=3.0", "brain:backend.replicas", "whole number, not the number 3.0"),
