@@ -782,15 +782,21 @@ def _decoded(text: str) -> Any:
         return text
 
 
-def load_stack_config() -> StackConfig:
-    """Read every `brain:*` key of the current stack and validate it."""
-    # The CLI hands config over in PULUMI_CONFIG; mocks and the offline render set it in-process.
-    # Read as raw text and decoded here (not with Config.get_object, which raises on a value that is not JSON,
-    # such as a misspelt top-level key holding plain text): every problem then gets its one-line message.
-    values = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+def raw_stack_config(values: Mapping[str, str]) -> dict[str, Any]:
+    """The `brain:*` keys of config as the CLI hands it to the program (`{"brain:balancer": "<JSON>"}`), decoded.
+
+    Decoded here rather than with Config.get_object, which raises on a value that is no JSON (such as a misspelt
+    top-level key holding plain text): every problem then gets its one-line message."""
     raw: dict[str, Any] = {}
     for full_key in sorted(values):
         namespace, _, key = full_key.partition(":")
         if namespace == NAMESPACE:
             raw[key] = values[full_key] if key == "target" else _decoded(values[full_key])
-    return parse_stack_config(raw)
+    return raw
+
+
+def load_stack_config() -> StackConfig:
+    """Read every `brain:*` key of the current stack and validate it."""
+    # The CLI hands config over in PULUMI_CONFIG; mocks and the offline render set it in-process.
+    handed_over = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    return parse_stack_config(raw_stack_config(handed_over))

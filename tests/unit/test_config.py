@@ -68,7 +68,7 @@ BAD_CONFIGS = [
     ("data.qdrant.chart_version=01.16.1", "brain:data.qdrant.chart_version", "SemVer 2"),
     ("data.redis.node_type=t4g.small", "brain:data.redis.node_type", "ElastiCache node type"),
     ("data.postgres.instance_class=m7i.large", "brain:data.postgres.instance_class", "RDS instance class"),
-    ("cluster.node_group.instance_types=[m7i large]", "brain:cluster.node_group.instance_types[0]", "EC2 instance type"),
+    ("cluster.node_group.instance_types=[m7i large]", "brain:cluster.node_group.instance_types[0]", "EC2 instance"),
     ("cluster.node_group.instance_types=[m7i.huge]", "brain:cluster.node_group.instance_types[0]", "EC2 instance type"),
     ("data.postgres.engine_version=seventeen", "brain:data.postgres.engine_version", "RDS PostgreSQL engine version"),
     ("data.postgres.engine_version=17", "brain:data.postgres.engine_version", 'quote it in YAML ("17"'),
@@ -197,7 +197,8 @@ def test_cache_engine_version_that_does_not_fit_the_engine_is_refused(engine: st
 )
 def test_two_containers_never_publish_the_same_host_port(settings: dict[str, Any], clash: str) -> None:
     registered: list[RegisteredResource] = []
-    overrides = [f"{section}.{key}={json.dumps(value)}" for section, keys in settings.items() for key, value in keys.items()]
+    overrides = [f"{section}.{key}={json.dumps(value)}" 
+                 for section, keys in settings.items() for key, value in keys.items()]
     with pytest.raises(ConfigError) as raised:
         run_program("dev", overrides, registered=registered)
     assert [problem.split(";")[0] for problem in raised.value.problems] == [clash]
@@ -208,7 +209,8 @@ def test_a_published_port_is_only_checked_where_it_is_published() -> None:
     assert parse_stack_config({"target": "docker", "balancer": {"port": 9090}}).balancer.port == 9090
     assert parse_stack_config({"target": "docker", "balancer": {"port": 5432}}).balancer.port == 5432
     eks = {"target": "eks", "backend": {"image": "ghcr.io/brain/core:1.0.0"}}
-    assert parse_stack_config({**eks, "balancer": {"port": 9090}, "monitoring": {"enabled": True}}).balancer.port == 9090
+    monitored = parse_stack_config({**eks, "balancer": {"port": 9090}, "monitoring": {"enabled": True}})
+    assert monitored.balancer.port == 9090
 
 
 def test_unique_ports_names_both_keys_of_every_clash() -> None:

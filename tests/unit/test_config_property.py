@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from kubernetes_validate.utils import all_versions
 
-from components.config import NAMESPACE, ConfigError, TextRule, parse_stack_config
+from components.config import NAMESPACE, ConfigError, TextRule, parse_stack_config, raw_stack_config
 from tests.support.config_keys import ConfigKey, config_keys
 from tests.support.nginx import docker_conf_for_this_machine, nginx_binary, nginx_test
 from tools.manifests import manifest_files
@@ -127,14 +127,6 @@ def config_changes(draw: st.DrawFn) -> dict[str, Any]:
     return {key.path: draw(value_for(key, only_shaped)) for key in keys}
 
 
-def stack_tree(stack: str) -> dict[str, Any]:
-    """The stack file's `brain:` keys as values (the config the program receives, decoded)."""
-    return {
-        key.removeprefix(PREFIX): value if key == f"{PREFIX}target" else json.loads(value)
-        for key, value in stack_config(stack).items()
-    }
-
-
 def with_changes(tree: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     changed = json.loads(json.dumps(tree))
     for path, value in changes.items():
@@ -191,7 +183,7 @@ def kubernetes_objects(resources: list[Any]) -> list[tuple[str, dict[str, Any]]]
 
 
 def assert_nothing_invalid_reaches_an_artifact(stack: str, changes: dict[str, Any]) -> None:
-    tree = with_changes(stack_tree(stack), changes)
+    tree = with_changes(raw_stack_config(stack_config(stack)), changes)
     registered: list[Any] = []
     try:
         run = run_program(stack, config=as_handed_over(tree), registered=registered)

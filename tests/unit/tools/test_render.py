@@ -134,7 +134,10 @@ def test_invalid_set_exits_2_naming_the_key_and_writes_nothing(tmp_path: Path, o
 @pytest.mark.parametrize(
     ("stack_file", "message"),
     [
-        ("config:\n  brain:target: docker\n  brain:balancer: {port: 8000\n", "Pulumi.broken.yaml is not valid YAML at line 4"),
+        (
+            "config:\n  brain:target: docker\n  brain:balancer: {port: 8000\n",
+            "Pulumi.broken.yaml is not valid YAML at line 4, column 1: expected ',' or '}'",
+        ),
         ("config:\n\tbrain:target: docker\n", "Pulumi.broken.yaml is not valid YAML at line 2, column 1"),
         ("- config\n", "Pulumi.broken.yaml: expected a mapping with a `config:` mapping"),
         ("config: [brain:target]\n", "Pulumi.broken.yaml: expected a mapping with a `config:` mapping"),
