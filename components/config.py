@@ -136,28 +136,29 @@ def _quote_it(number: float) -> str:
     )
 
 
+def _within_nginx_limit(amount: int, limit: int, limit_text: str, zero_means: str = "") -> str | None:
+    if amount <= 0:
+        return f"it must be positive{zero_means}"
+    if amount > limit:
+        return f"at most {limit_text}, nginx's limit"
+    return None
+
+
 def _nginx_time(units: tuple[str, ...], expected: str) -> TextRule:
     """nginx reads a time's units from the largest down, each at most once (1m30s, never 30s1m or 1s1s)."""
-
-    def in_range(value: str) -> str | None:
-        milliseconds = nginx_milliseconds(value)
-        if milliseconds <= 0:
-            return "it must be positive"
-        if milliseconds > NGINX_MAX_MILLISECONDS:
-            return f"at most {NGINX_MAX_MILLISECONDS}ms (about 292 million years), nginx's limit"
-        return None
-
     pattern = "(?=[0-9])" + "".join(f"(?:[0-9]+{unit})?" for unit in units) + "|[0-9]+"
-    return TextRule(f"a positive nginx time {expected}", pattern, in_range, _add_unit("s"))
+    limit = f"{NGINX_MAX_MILLISECONDS}ms (about 292 million years)"
+    return TextRule(
+        f"a positive nginx time {expected}",
+        pattern,
+        lambda value: _within_nginx_limit(nginx_milliseconds(value), NGINX_MAX_MILLISECONDS, limit),
+        _add_unit("s"),
+    )
 
 
 def _nginx_size(value: str) -> str | None:
-    size = _nginx_bytes(value)
-    if size <= 0:
-        return "it must be positive (nginx reads 0 as unlimited)"
-    if size > NGINX_MAX_BYTES:
-        return f"at most {NGINX_MAX_BYTES // 2**30}g, nginx's limit"
-    return None
+    limit = f"{NGINX_MAX_BYTES // 2**30}g"
+    return _within_nginx_limit(_nginx_bytes(value), NGINX_MAX_BYTES, limit, " (nginx reads 0 as unlimited)")
 
 
 def _cpu(value: str) -> str | None:
