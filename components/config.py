@@ -373,10 +373,41 @@ KubernetesVersion = Annotated[
         number_hint=_quote_it,
     ),
 ]
-PostgresName = Annotated[
+POSTGRES_RESERVED_WORDS = frozenset(
+    """all analyse analyze and any array as asc asymmetric authorization binary both case cast check collate collation
+    column concurrently constraint create cross current_catalog current_date current_role current_schema current_time
+    current_timestamp current_user default deferrable desc distinct do else end except false fetch for foreign freeze
+    from full grant group having ilike in initially inner intersect into is isnull join lateral leading left like limit
+    localtime localtimestamp natural not notnull null offset on only or order outer overlaps placing primary
+    references returning right select session_user similar some symmetric system_user table tablesample then to
+    trailing true union unique user using variadic verbose when where window with""".split()
+)
+"""PostgreSQL's reserved key words (its SQL Key Words appendix), which RDS refuses as a database or user name."""
+
+
+def _postgres_name(value: str) -> str | None:
+    if value in POSTGRES_RESERVED_WORDS:
+        return "a PostgreSQL reserved word"
+    if value.startswith("pg_") or value == "rdsadmin":
+        return "PostgreSQL reserves names starting with pg_, RDS reserves rdsadmin"
+    return None
+
+
+PostgresDatabase = Annotated[
     str,
     TextRule(
-        "a PostgreSQL name: a-z, 0-9 and _, not starting with a digit, at most 63 characters", "[a-z_][a-z0-9_]{0,62}"
+        "a PostgreSQL database name: a letter, then a-z, 0-9 and _, at most 63 characters in all, no reserved word",
+        "[a-z][a-z0-9_]{0,62}",
+        _postgres_name,
+    ),
+]
+PostgresUser = Annotated[
+    str,
+    TextRule(
+        "a PostgreSQL user name as RDS takes it: a letter, then a-z, 0-9 and _, at most 16 characters in all, "
+        "no reserved word",
+        "[a-z][a-z0-9_]{0,15}",
+        _postgres_name,
     ),
 ]
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -466,8 +497,8 @@ class PostgresConfig(_Strict):
     engine_version: PostgresVersion = "17.7"
     instance_class: RdsInstanceClass = "db.t4g.medium"
     storage_gb: Annotated[int, Field(ge=20, le=65536)] = 20
-    database: PostgresName = "brain"
-    user: PostgresName = "brain"
+    database: PostgresDatabase = "brain"
+    user: PostgresUser = "brain"
 
 
 class RedisConfig(_Strict):
