@@ -91,19 +91,18 @@ def _what(value: object) -> str:
 
 
 class TextRule:
-    """A text value (ASCII only) that matches `pattern` whole and for which `also` finds no problem.
-
-    Anything else is refused with `expected ...`; a YAML number gets `number_hint` (e.g. "add a unit")."""
+    """A text value (ASCII only) that matches `pattern` whole and that `also` does not object to; else refused with
+    `expected ...`, and a YAML number in its place with `number_hint` (e.g. "add a unit"). Made by `_text`."""
 
     def __init__(
         self,
-        expected: str,
         pattern: str,
-        also: Callable[[str], str | None] = lambda _: None,
-        number_hint: Callable[[float], str] | None = None,
+        expected: str,
+        also: Callable[[str], bool | str | None],
+        number_hint: Callable[[float], str] | None,
     ):
-        self.expected, self.also, self.number_hint = expected, also, number_hint
         self.pattern = re.compile(pattern, re.ASCII)
+        self.expected, self.also, self.number_hint = expected, also, number_hint
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         checked = core_schema.no_info_after_validator_function(self._check, handler(source))
@@ -119,10 +118,22 @@ class TextRule:
     def _check(self, value: str) -> str:
         if not self.pattern.fullmatch(value):
             raise ValueError(f"expected {self.expected}")
-        problem = self.also(value)
-        if problem:
-            raise ValueError(f"expected {self.expected}: {problem}")
+        verdict = self.also(value)
+        if verdict is False:
+            raise ValueError(f"expected {self.expected}")
+        if isinstance(verdict, str) and verdict:
+            raise ValueError(f"expected {self.expected}: {verdict}")
         return value
+
+
+def _text(
+    pattern: str,
+    expected: str,
+    also: Callable[[str], bool | str | None] = lambda _: None,
+    number_hint: Callable[[float], str] | None = None,
+) -> TextRule:
+    """A text check for `Annotated[str, _text(...)]`: `also` answers True/None (fine), False, or what is wrong."""
+    return TextRule(pattern, expected, also, number_hint)
 
 
 def _add_unit(unit: str) -> Callable[[float], str]:
@@ -148,9 +159,9 @@ def _nginx_time(units: tuple[str, ...], expected: str) -> TextRule:
     """nginx reads a time's units from the largest down, each at most once (1m30s, never 30s1m or 1s1s)."""
     pattern = "(?=[0-9])" + "".join(f"(?:[0-9]+{unit})?" for unit in units) + "|[0-9]+"
     limit = f"{NGINX_MAX_MILLISECONDS}ms (about 292 million years)"
-    return TextRule(
-        f"a positive nginx time {expected}",
+    return _text(
         pattern,
+        f"a positive nginx time {expected}",
         lambda value: _within_nginx_limit(nginx_milliseconds(value), NGINX_MAX_MILLISECONDS, limit),
         _add_unit("s"),
     )
@@ -188,7 +199,7 @@ def _valid_ipv4_address(value: str) -> str | None:
         return "each of the four numbers is 0..255, without leading zeros"
 
 
-def _is_network(cidr: str) -> str | None:
+def _network_problem(cidr: str) -> str | None:
     """A network address with no host bits set (`10.0.0.0/16`, not `10.0.0.1/16`)."""
     try:
         ipaddress.IPv4Network(cidr)
@@ -265,22 +276,22 @@ _INSTANCE_TYPE = rf"(?=[a-z0-9-]*[0-9])[a-z][a-z0-9]*(?:-[a-z0-9]+)*\.{_INSTANCE
 
 
 def _aws_type(prefix: str, example: str, what: str) -> TextRule:
-    return TextRule(f"{what} such as {example}", re.escape(prefix) + _INSTANCE_TYPE)
+    return _text(re.escape(prefix) + _INSTANCE_TYPE, f"{what} such as {example}")
 
 
-ImageReference = Annotated[str, TextRule(_IMAGE_RULE, _IMAGE_PATTERN, lambda image: _image(image, tag_required=False))]
-OptionalImageReference = Annotated[
+PinnedImage = Annotated[str, _text(_IMAGE_PATTERN, _IMAGE_RULE, lambda image: _image(image, tag_required=False))]
+OptionalPinnedImage = Annotated[
     str,
-    TextRule(
-        f"{_IMAGE_RULE}, or empty", f"(?:{_IMAGE_PATTERN})?", lambda image: image and _image(image, tag_required=False)
+    _text(
+        f"(?:{_IMAGE_PATTERN})?", f"{_IMAGE_RULE}, or empty", lambda image: image and _image(image, tag_required=False)
     ),
 ]
 NginxImage = Annotated[
     str,
-    TextRule(
+    _text(
+        _IMAGE_PATTERN,
         "an nginx image pinned to a version tag such as nginx:1.29.3-alpine (the renderer adapts nginx.conf to the "
         "version, which a digest alone does not tell)",
-        _IMAGE_PATTERN,
         lambda image: _image(image, tag_required=True),
     ),
 ]
@@ -292,83 +303,83 @@ NginxSeconds = Annotated[
 ]
 NginxSize = Annotated[
     str,
-    TextRule(
-        "a positive nginx size such as 512k, 10m or 1g (k, m, g: KiB, MiB, GiB; no b)",
+    _text(
         "[0-9]+[kKmMgG]?",
+        "a positive nginx size such as 512k, 10m or 1g (k, m, g: KiB, MiB, GiB; no b)",
         _nginx_size,
         _add_unit("m"),
     ),
 ]
 CpuQuantity = Annotated[
     str,
-    TextRule(
-        "a Kubernetes CPU quantity such as 500m or 1 (at most three decimals)", r"[0-9]+m|[0-9]+(?:\.[0-9]{1,3})?", _cpu
+    _text(
+        r"[0-9]+m|[0-9]+(?:\.[0-9]{1,3})?", "a Kubernetes CPU quantity such as 500m or 1 (at most three decimals)", _cpu
     ),
 ]
 MemoryQuantity = Annotated[
     str,
-    TextRule(
-        "a Kubernetes memory quantity such as 512Mi or 1Gi", "[0-9]+(?:Ki|Mi|Gi|Ti|k|M|G|T)?", _memory, _add_unit("Mi")
+    _text(
+        "[0-9]+(?:Ki|Mi|Gi|Ti|k|M|G|T)?", "a Kubernetes memory quantity such as 512Mi or 1Gi", _memory, _add_unit("Mi")
     ),
 ]
 _DOTTED_QUAD = r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}"
 BindAddress = Annotated[
     str,
-    TextRule(
+    _text(
+        _DOTTED_QUAD,
         "an IPv4 address of the Docker host such as 127.0.0.1, or 0.0.0.0 for all "
         "(not IPv6: Docker publishes on IPv6 only where its daemon has IPv6 enabled)",
-        _DOTTED_QUAD,
         _valid_ipv4_address,
     ),
 ]
 Ipv4Network = Annotated[
-    str, TextRule("an IPv4 network such as 203.0.113.0/24", f"{_DOTTED_QUAD}/[0-9]{{1,2}}", _is_network)
+    str, _text(f"{_DOTTED_QUAD}/[0-9]{{1,2}}", "an IPv4 network such as 203.0.113.0/24", _network_problem)
 ]
 VpcNetwork = Annotated[
     str,
-    TextRule(
-        "an IPv4 network from /16 to /20 (room for three zones' nodes and pods), such as 10.0.0.0/16",
+    _text(
         f"{_DOTTED_QUAD}/(?:1[6-9]|20)",
-        _is_network,
+        "an IPv4 network from /16 to /20 (room for three zones' nodes and pods), such as 10.0.0.0/16",
+        _network_problem,
     ),
 ]
 HostName = Annotated[
     str,
-    TextRule(
+    _text(
+        rf"{_DNS_LABEL}(?:\.{_DNS_LABEL})*",
         "a lowercase DNS host name (RFC 1123: labels of a-z, 0-9 and inner '-', at most 63 characters each) "
         "such as brain.example.com; no wildcard",
-        rf"{_DNS_LABEL}(?:\.{_DNS_LABEL})*",
         _host_name,
     ),
 ]
-ChartVersion = Annotated[str, TextRule("a chart version by SemVer 2, such as 1.16.1", _SEMVER, number_hint=_quote_it)]
+ChartVersion = Annotated[str, _text(_SEMVER, "a chart version by SemVer 2, such as 1.16.1", number_hint=_quote_it)]
 PostgresVersion = Annotated[
     str,
-    TextRule(
+    _text(
+        r"[1-9][0-9]*(?:\.[0-9]+)?",
         'an RDS PostgreSQL engine version: the major version such as "17" (minor upgrades then follow '
         'automatically), or major.minor such as "17.7"',
-        r"[1-9][0-9]*(?:\.[0-9]+)?",
         number_hint=_quote_it,
     ),
 ]
 CacheVersion = Annotated[
     str,
-    TextRule(
+    _text(
+        r"[1-9][0-9]*\.(?:[0-9]+|x)(?:\.[0-9]+)?",
         'an ElastiCache engine version such as "8.1" (valkey 7.2 and later, redis 7.0 and later: major.minor; '
         'redis 6: "6.2" or "6.x"; older redis: the full version such as "5.0.6")',
-        r"[1-9][0-9]*\.(?:[0-9]+|x)(?:\.[0-9]+)?",
         number_hint=_quote_it,
     ),
 ]
 RdsInstanceClass = Annotated[str, _aws_type("db.", "db.t4g.medium", "an RDS instance class")]
 CacheNodeType = Annotated[str, _aws_type("cache.", "cache.t4g.small", "an ElastiCache node type")]
 Ec2InstanceType = Annotated[str, _aws_type("", "m7i.large", "an EC2 instance type")]
-AwsRegion = Annotated[str, TextRule("an AWS region such as eu-central-1", "[a-z]{2}(?:-[a-z]+)+-[0-9]")]
+AwsRegion = Annotated[str, _text("[a-z]{2}(?:-[a-z]+)+-[0-9]", "an AWS region such as eu-central-1")]
 KubernetesVersion = Annotated[
     str,
-    TextRule(
-        f'a Kubernetes minor version such as "1.34", from "1.{MIN_KUBERNETES_MINOR}"',
+    _text(
         r"1\.[0-9]{2}",
+        f'a Kubernetes minor version such as "1.34", from "1.{MIN_KUBERNETES_MINOR}"',
         lambda version: None if int(version[2:]) >= MIN_KUBERNETES_MINOR else "older than the manifests need",
         number_hint=_quote_it,
     ),
@@ -395,18 +406,18 @@ def _postgres_name(value: str) -> str | None:
 
 PostgresDatabase = Annotated[
     str,
-    TextRule(
-        "a PostgreSQL database name: a letter, then a-z, 0-9 and _, at most 63 characters in all, no reserved word",
+    _text(
         "[a-z][a-z0-9_]{0,62}",
+        "a PostgreSQL database name: a letter, then a-z, 0-9 and _, at most 63 characters in all, no reserved word",
         _postgres_name,
     ),
 ]
 PostgresUser = Annotated[
     str,
-    TextRule(
+    _text(
+        "[a-z][a-z0-9_]{0,15}",
         "a PostgreSQL user name as RDS takes it: a letter, then a-z, 0-9 and _, at most 16 characters in all, "
         "no reserved word",
-        "[a-z][a-z0-9_]{0,15}",
         _postgres_name,
     ),
 ]
@@ -450,7 +461,7 @@ class BackendConfig(_Strict):
     """The BRAiN Core replicas."""
 
     replicas: Annotated[int, Field(ge=1, le=64)] = 3
-    image: OptionalImageReference = Field(default="", description="empty: build the reference backend from ./backend")
+    image: OptionalPinnedImage = Field(default="", description="empty: build the reference backend from ./backend")
     port: Port = 8000
     resources: Resources = Resources()
     autoscaling: Autoscaling = Autoscaling()
@@ -493,7 +504,7 @@ class BalancerConfig(_Strict):
 class PostgresConfig(_Strict):
     """PostgreSQL: a container on docker; RDS (managed) or a StatefulSet (in_cluster) on eks."""
 
-    image: ImageReference = "postgres:17.7-alpine"
+    image: PinnedImage = "postgres:17.7-alpine"
     engine_version: PostgresVersion = "17.7"
     instance_class: RdsInstanceClass = "db.t4g.medium"
     storage_gb: Annotated[int, Field(ge=20, le=65536)] = 20
@@ -504,7 +515,7 @@ class PostgresConfig(_Strict):
 class RedisConfig(_Strict):
     """Redis (shared state, WebSocket pub/sub): a container, or ElastiCache Valkey on eks."""
 
-    image: ImageReference = "redis:8.2.3-alpine"
+    image: PinnedImage = "redis:8.2.3-alpine"
     engine: Literal["valkey", "redis"] = "valkey"
     engine_version: CacheVersion = "8.1"
     node_type: CacheNodeType = "cache.t4g.small"
@@ -513,7 +524,7 @@ class RedisConfig(_Strict):
 class QdrantConfig(_Strict):
     """Qdrant (vectors): a container, or its Helm chart on eks."""
 
-    image: ImageReference = "qdrant/qdrant:v1.16.1"
+    image: PinnedImage = "qdrant/qdrant:v1.16.1"
     chart_version: ChartVersion = "1.16.1"
     storage_gb: Annotated[int, Field(ge=1, le=65536)] = 10
 
@@ -556,7 +567,7 @@ class MonitoringConfig(_Strict):
     """Prometheus scraping every replica's /metrics."""
 
     enabled: bool = False
-    prometheus_image: ImageReference = "prom/prometheus:v3.7.3"
+    prometheus_image: PinnedImage = "prom/prometheus:v3.7.3"
 
 
 class StackConfig(_Strict):
