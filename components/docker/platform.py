@@ -44,7 +44,10 @@ class Platform(pulumi.ComponentResource):
                 # address); every ipam_config field forces a new network, as Docker cannot change a subnet.
                 ipam_configs=[docker.NetworkIpamConfigArgs(subnet=self.subnet)],
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            # The fixed name forbids create-before-delete (Docker refuses a second network of the same name). A
+            # new subnet deletes the containers first: they take the name from this resource, and a changed
+            # network forces a new container.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
         self.network_name = network.name
         self.register_outputs({"network_name": self.network_name})

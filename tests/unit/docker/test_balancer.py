@@ -97,11 +97,8 @@ def test_config_changes_reload_the_running_nginx_instead_of_replacing_it() -> No
 
 @pytest.mark.parametrize("subnet", ["172.28.89.0/24", "10.77.0.0/16"])
 def test_status_and_metrics_admit_loopback_and_the_stack_network_only(subnet: str) -> None:
-    """The network is created with `network.subnet`, and that subnet (no other private range) is what nginx admits."""
-    run = run_program("dev", [f"network.subnet={subnet}", "balancer.bind_address=0.0.0.0"])
-    (network,) = run.of_type("docker:index/network:Network")
-    assert network.inputs["ipamConfigs"] == [{"subnet": subnet}], network.inputs
-    conf = reveal(run.named("brain-nginx").inputs["uploads"])[0]["content"]
+    """`network.subnet` (the network's own, tests/unit/docker/test_platform.py), and no other private range."""
+    conf = _nginx_conf([f"network.subnet={subnet}", "balancer.bind_address=0.0.0.0"])
     for location in (r"=\s*/nginx_status", r"/metrics"):
         block = re.search(rf"location\s+{location}\s*\{{(.*?)\}}", conf, re.S)
         assert block, f"no location {location} in:\n{conf}"
