@@ -563,6 +563,29 @@ class ClusterConfig(_Strict):
     host: HostName = Field(default="brain.example.com", description="the VirtualServer's host name")
 
 
+def _is_private_subnet(cidr: str) -> bool:
+    if _network_problem(cidr) is not None:
+        return False
+    network = ipaddress.IPv4Network(cidr)
+    return network.is_private and 16 <= network.prefixlen <= 28
+
+
+class NetworkConfig(_Strict):
+    """The dev target's Docker network (docker only)."""
+
+    subnet: Annotated[
+        str,
+        _text(
+            f"{_DOTTED_QUAD}/[0-9]{{1,2}}",
+            "a private IPv4 network from /16 to /28 that no other Docker network uses, such as 172.28.89.0/24",
+            _is_private_subnet,
+        ),
+    ] = Field(
+        default="172.28.89.0/24",
+        description="the containers' addresses; the only ones besides loopback nginx serves /nginx_status and /metrics",
+    )
+
+
 class MonitoringConfig(_Strict):
     """Prometheus scraping every replica's /metrics."""
 
@@ -578,6 +601,7 @@ class StackConfig(_Strict):
     balancer: BalancerConfig = BalancerConfig()
     data: DataConfig = DataConfig()
     cluster: ClusterConfig = ClusterConfig()
+    network: NetworkConfig = NetworkConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
 
 

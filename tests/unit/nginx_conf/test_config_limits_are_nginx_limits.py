@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from components.config import BalancerConfig, ConfigError, parse_stack_config
+from components.nginx_settings import nginx_settings
 from nginx_conf import NginxRuntime, UpstreamServer, render_nginx_conf
 from tests.support.nginx import NginxConfigRejected, nginx_test, nginx_version
 
@@ -28,7 +29,7 @@ def nginx_conf(key: str, value: str, directory: Path) -> str:
     """The rendering of a balancer with `key` set to `value`, whether or not the config would take it."""
     balancer = BalancerConfig.model_construct(**{key: value})  # no validation: nginx is the judge here
     runtime = NginxRuntime.for_directory(directory, nginx_version())
-    return render_nginx_conf(balancer, [UpstreamServer("127.0.0.1", 8001)], runtime)
+    return render_nginx_conf(nginx_settings(balancer), [UpstreamServer("127.0.0.1", 8001)], runtime)
 
 
 def refusal(key: str, value: str) -> str:
