@@ -185,18 +185,14 @@ def _memory(value: str) -> str | None:
     return None
 
 
-def _ipv4_address(value: str) -> str | None:
-    address = ipaddress.IPv4Address(value)  # the pattern admits only dotted quads; ipaddress checks each octet
+def _host_address(value: str) -> str | None:
+    try:
+        address = ipaddress.IPv4Address(value)
+    except ValueError:
+        return "each of the four numbers is 0..255, without leading zeros"
     if address.is_multicast or address.is_reserved:
         return "a multicast or reserved address is no host address"
     return None
-
-
-def _valid_ipv4_address(value: str) -> str | None:
-    try:
-        return _ipv4_address(value)
-    except ValueError:
-        return "each of the four numbers is 0..255, without leading zeros"
 
 
 def _network_problem(cidr: str) -> str | None:
@@ -232,7 +228,8 @@ VERSION_TAG = re.compile(
     r"v?(?P<major>[0-9]+)\.(?P<minor>[0-9]+)(?:\.(?P<patch>[0-9]+))?(?:\.[0-9]+)*(?:[-_][\w.-]*)?", re.ASCII
 )
 """A version tag starts with a dotted version, optionally `v` before it and a variant after a `-` or `_`:
-`1.29.3-alpine`, `v1.16.1`, `17.7-alpine`, `8.2`. `latest`, `stable`, `alpine` or `LATEST` name no version."""
+`1.29.3-alpine`, `v1.16.1`, `17.7-alpine`, `8.2`. `latest`, `stable`, `alpine` or `LATEST` name no version, and a
+major version alone (`17`, `17-alpine`) moves to each new minor release."""
 _VERSION_TAG_RULE = (
     "a version tag (one that starts with a version, such as 1.29.3-alpine, v1.16.1 or 17.7-alpine) or a "
     "@sha256: digest; latest, stable or alpine move to new releases"
@@ -329,7 +326,7 @@ BindAddress = Annotated[
         _DOTTED_QUAD,
         "an IPv4 address of the Docker host such as 127.0.0.1, or 0.0.0.0 for all "
         "(not IPv6: Docker publishes on IPv6 only where its daemon has IPv6 enabled)",
-        _valid_ipv4_address,
+        _host_address,
     ),
 ]
 Ipv4Network = Annotated[

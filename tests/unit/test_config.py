@@ -93,6 +93,7 @@ BAD_CONFIGS = [
     ("data.redis.image=redis:alpine", "brain:data.redis.image", "the tag 'alpine' names no version"),
     ("backend.image=myapp:LATEST", "brain:backend.image", "the tag 'LATEST' names no version"),
     ("backend.image=latest", "brain:backend.image", "it has no tag"),
+    ("data.postgres.image=postgres:17-alpine", "brain:data.postgres.image", "the tag '17-alpine' names no version"),
     ("backend.image=Brain/Core:1.0.0", "brain:backend.image", "pinned to a version tag"),
     ("monitoring.prometheus_image=prom/prometheus@sha256:abc", "brain:monitoring.prometheus_image", "@sha256: digest"),
     ("data.postgres.user=user", "brain:data.postgres.user", "a PostgreSQL reserved word"),
