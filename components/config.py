@@ -620,10 +620,11 @@ def unique_ports(ports: Iterable[tuple[str, int]]) -> list[str]:
     first: dict[int, str] = {}
     problems = []
     for key, port in ports:
-        if port in first:
-            problems.append(f"{first[port]} and {key} both publish host port {port}; give balancer.port another port")
-        else:
+        if port not in first:
             first[port] = key
+            continue
+        hint = "; give balancer.port another port" if "balancer.port" in (first[port], key) else ""
+        problems.append(f"{first[port]} and {key} both publish host port {port}{hint}")
     return problems
 
 
@@ -747,8 +748,6 @@ _TYPE_NAMES = {
     "model_type": "a mapping of keys (see the README's config reference)",
     "dict_type": "a mapping of keys (see the README's config reference)",
 }
-
-
 _UNQUOTED = {"int_type": re.compile("-?[0-9]+", re.ASCII), "bool_type": re.compile("true|false", re.IGNORECASE)}
 """Text that, unquoted, would have been the type the key wants."""
 
@@ -781,7 +780,8 @@ def _describe(error: ErrorDetails) -> str:
     if kind == "missing":
         return f"{NAMESPACE}:{key} is required"
     if kind in _TYPE_NAMES:
-        quoted = isinstance(value, str) and _UNQUOTED.get(kind, re.compile("(?!)")).fullmatch(value)
+        unquoted = _UNQUOTED.get(kind)
+        quoted = isinstance(value, str) and unquoted is not None and unquoted.fullmatch(value)
         hint = " (a quoted value is text: remove the quotes)" if quoted else ""
         return f"{NAMESPACE}:{key} = {_shown(value)}: expected {_TYPE_NAMES[kind]}, not {_what(value)}{hint}"
     return f"{NAMESPACE}:{key} = {_shown(value)}: {error['msg'].removeprefix('Value error, ')}"

@@ -223,7 +223,7 @@ def test_unique_ports_names_both_keys_of_every_clash() -> None:
     ports = [("balancer.port", 8000), ("monitoring.grafana", 3000), ("monitoring.exporter", 8000), ("x", 3000)]
     assert unique_ports(ports) == [
         "balancer.port and monitoring.exporter both publish host port 8000; give balancer.port another port",
-        "monitoring.grafana and x both publish host port 3000; give balancer.port another port",
+        "monitoring.grafana and x both publish host port 3000",
     ]
 
 
