@@ -244,7 +244,12 @@ def stack_config(stack: str, overrides: Iterable[str] = ()) -> dict[str, str]:
             node[leaf] = yaml.safe_load(raw) if raw else ""  # `--set backend.image=` means the empty string
         except yaml.YAMLError as error:
             raise ValueError(f"--set {override!r}: the value is not valid YAML: {' '.join(str(error).split())}") from None
-    # As the CLI hands values over: top-level text as is, anything else as JSON (a YAML date becomes its text).
+    return handed_over(tree)
+
+
+def handed_over(tree: Mapping[str, Any]) -> dict[str, str]:
+    """`brain:` keys with their values as the CLI hands them to the program: top-level text as is, anything else
+    as JSON (a YAML date becomes its text)."""
     return {
         f"{PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value, default=str)
         for key, value in tree.items()

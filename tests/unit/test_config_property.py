@@ -28,7 +28,7 @@ from components.config import NAMESPACE, ConfigError, TextRule, parse_stack_conf
 from tests.support.config_keys import ConfigKey, config_keys
 from tests.support.nginx import docker_conf_for_this_machine, nginx_binary, nginx_test
 from tools.manifests import manifest_files
-from tools.program import reveal, run_program, stack_config
+from tools.program import handed_over, reveal, run_program, stack_config
 from tools.render import NGINX_CONF_FILE, render_files
 
 KEYS = list(config_keys())
@@ -128,6 +128,7 @@ def config_changes(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def with_changes(tree: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """`tree` with each change set at its dotted path (a section that is no mapping becomes one)."""
     changed = json.loads(json.dumps(tree))
     for path, value in changes.items():
         *parents, leaf = path.split(".")
@@ -138,14 +139,6 @@ def with_changes(tree: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any
             node = node[part]
         node[leaf] = value
     return changed
-
-
-def as_handed_over(tree: dict[str, Any]) -> dict[str, str]:
-    """As the CLI hands config to the program: top-level text as is, anything else as JSON."""
-    return {
-        f"{PREFIX}{key}": value if isinstance(value, str) else json.dumps(value, default=str)
-        for key, value in tree.items()
-    }
 
 
 def names_a_changed_key(problem: str, changes: dict[str, Any]) -> bool:
@@ -186,7 +179,7 @@ def assert_nothing_invalid_reaches_an_artifact(stack: str, changes: dict[str, An
     tree = with_changes(raw_stack_config(stack_config(stack)), changes)
     registered: list[Any] = []
     try:
-        run = run_program(stack, config=as_handed_over(tree), registered=registered)
+        run = run_program(stack, config=handed_over(tree), registered=registered)
     except ConfigError as refused:
         event("refused")
         assert registered == [], f"{changes}: resources registered before the config error: {registered}"
