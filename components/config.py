@@ -38,6 +38,10 @@ _NGINX_TIME_MS = {"d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1000, "ms":
 _NGINX_SIZE_BYTES = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}
 _MEMORY_BYTES = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 _MEMORY_BYTES |= {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+OLDEST_NGINX = (1, 15, 3)
+"""The oldest nginx the rendered nginx.conf runs on: upstream `keepalive_timeout` is new in 1.15.3 (the other
+directives it uses are older: log_format `escape=json` 1.11.8, `$request_id` 1.11.0, upstream `zone` 1.9.0,
+`proxy_next_upstream_tries` 1.7.5, `hash ... consistent` 1.7.2); `resolve` (1.27.3) is left out before its version."""
 MIN_KUBERNETES_MINOR = 30
 """eks: the replicas' preStop hook is a `sleep` action, which Kubernetes serves by default from 1.30 (alpha behind a
 feature gate in 1.29, unknown before: an older API server refuses or drops it)."""
@@ -257,6 +261,14 @@ def _image(value: str, *, tag_required: bool) -> str | None:
     return None
 
 
+def _nginx_image(value: str) -> str | None:
+    version = image_tag_version(value)
+    if version is None or version >= OLDEST_NGINX:
+        return _image(value, tag_required=True)
+    oldest = ".".join(map(str, OLDEST_NGINX))
+    return f"nginx {'.'.join(map(str, version))} is older than {oldest}, the oldest the rendered nginx.conf runs on"
+
+
 _IMAGE_RULE = f"an image pinned to {_VERSION_TAG_RULE}"
 _IMAGE_PATTERN = IMAGE_REFERENCE.pattern
 
@@ -289,7 +301,7 @@ NginxImage = Annotated[
         _IMAGE_PATTERN,
         "an nginx image pinned to a version tag such as nginx:1.29.3-alpine (the renderer adapts nginx.conf to the "
         "version, which a digest alone does not tell)",
-        lambda image: _image(image, tag_required=True),
+        _nginx_image,
     ),
 ]
 NginxTime = Annotated[
