@@ -12,6 +12,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, ValidationError
@@ -248,6 +249,28 @@ def image_tag_version(image: str) -> tuple[int, int, int] | None:
     if version is None:
         return None
     return int(version["major"]), int(version["minor"]), int(version["patch"] or 0)
+
+
+@dataclass(frozen=True)
+class ImageParts:
+    """An image reference taken apart as Helm charts want it (`image.repository`, `image.tag`, `image.digest`)."""
+
+    repository: str
+    """With its registry: `docker.io/` where the reference names none, as the Docker engine and containerd read it."""
+    tag: str
+    digest: str
+
+
+def image_parts(image: str) -> ImageParts:
+    """`image` (a validated reference) in parts. By the reference grammar the first path component is a registry
+    only if it has a `.` or `:`, or is `localhost` (`prom/prometheus` is on Docker Hub)."""
+    reference = IMAGE_REFERENCE.fullmatch(image)
+    if reference is None:
+        raise ValueError(f"{image!r} is no image reference")
+    first, _, rest = reference["name"].partition("/")
+    has_registry = bool(rest) and (first == "localhost" or any(mark in first for mark in ".:"))
+    repository = reference["name"] if has_registry else f"docker.io/{reference['name']}"
+    return ImageParts(repository, reference["tag"] or "", reference["digest"] or "")
 
 
 def _image(value: str, *, tag_required: bool) -> str | None:

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.args import MonitoringArgs
+from components.config import image_parts
 from components.eks.cluster import Platform
 
 PROMETHEUS_CHART_REPO = "https://prometheus-community.github.io/helm-charts"
@@ -29,7 +30,7 @@ class Monitoring(pulumi.ComponentResource):
             None,
             pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=platform.providers)),
         )
-        repository, tag = args.settings.prometheus_image.rsplit(":", 1)
+        image = image_parts(args.settings.prometheus_image)
         release = k8s.helm.v3.Release(
             f"{name}-prometheus",
             k8s.helm.v3.ReleaseArgs(
@@ -41,7 +42,7 @@ class Monitoring(pulumi.ComponentResource):
                 values={
                     # The chart's default jobs include `kubernetes-pods`, which honours the annotations.
                     "server": {
-                        "image": {"repository": f"docker.io/{repository}", "tag": tag},
+                        "image": {"repository": image.repository, "tag": image.tag, "digest": image.digest},
                         "persistentVolume": {"size": PROMETHEUS_STORAGE, "storageClass": platform.storage_class},
                     },
                     "alertmanager": {"enabled": False},
