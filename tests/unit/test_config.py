@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -195,20 +194,18 @@ def test_cache_engine_version_that_does_not_fit_the_engine_is_refused(engine: st
 
 
 @pytest.mark.parametrize(
-    ("settings", "clash"),
+    ("overrides", "clash"),
     [
-        ({"balancer": {"port": 9090}, "monitoring": {"enabled": True}},
+        (["balancer.port=9090", "monitoring.enabled=true"],
          "brain:balancer.port and monitoring.enabled (Prometheus) both publish host port 9090"),
-        ({"balancer": {"port": 5432}, "data": {"publish_ports": True}},
+        (["balancer.port=5432", "data.publish_ports=true"],
          "brain:balancer.port and data.publish_ports (postgres) both publish host port 5432"),
-        ({"balancer": {"port": 6333}, "data": {"publish_ports": True}},
+        (["balancer.port=6333", "data.publish_ports=true"],
          "brain:balancer.port and data.publish_ports (qdrant) both publish host port 6333"),
     ],
 )
-def test_two_containers_never_publish_the_same_host_port(settings: dict[str, Any], clash: str) -> None:
+def test_two_containers_never_publish_the_same_host_port(overrides: list[str], clash: str) -> None:
     registered: list[RegisteredResource] = []
-    overrides = [f"{section}.{key}={json.dumps(value)}" 
-                 for section, keys in settings.items() for key, value in keys.items()]
     with pytest.raises(ConfigError) as raised:
         run_program("dev", overrides, registered=registered)
     assert [problem.split(";")[0] for problem in raised.value.problems] == [clash]
