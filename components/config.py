@@ -763,7 +763,9 @@ class ConfigError(pulumi.RunError):
 
 
 def _key(loc: Iterable[int | str]) -> str:
-    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+    """The dotted key of an error location; a key with a line break or tab in it quoted, so it stays one line."""
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+    return key if key.isprintable() else repr(key)
 
 
 def _field_path(loc: tuple[int | str, ...]) -> tuple[str, ...]:
