@@ -34,6 +34,9 @@ class Requests:
     def __add__(self, other: Requests) -> Requests:
         return Requests(self.cpu_millis + other.cpu_millis, self.memory_mib + other.memory_mib)
 
+    def __sub__(self, other: Requests) -> Requests:
+        return Requests(self.cpu_millis - other.cpu_millis, self.memory_mib - other.memory_mib)
+
     def __mul__(self, count: int) -> Requests:
         return Requests(self.cpu_millis * count, self.memory_mib * count)
 
@@ -141,7 +144,7 @@ def place(pods: Iterable[PodGroup], instance_type: str, nodes: int) -> Plan:
     node_type = INSTANCE_TYPES[instance_type]
     daemons = [group for group in groups if group.per_node]
     per_node = sum((group.requests for group in daemons), NOTHING)
-    room = [node_type.allocatable + per_node * -1] * nodes
+    room = [node_type.allocatable - per_node] * nodes
     pod_slots = [node_type.max_pods - len(daemons)] * nodes
     singles = sorted(
         ((group.name, group.requests) for group in groups if not group.per_node for _ in range(group.replicas)),
@@ -156,7 +159,7 @@ def place(pods: Iterable[PodGroup], instance_type: str, nodes: int) -> Plan:
         if node is None:
             unplaced.append(name)
             continue
-        room[node] = room[node] + requests * -1
+        room[node] = room[node] - requests
         pod_slots[node] -= 1
     total = sum((requests for _, requests in singles), per_node * nodes)
     return Plan(nodes=nodes, instance_type=instance_type, unplaced=unplaced, total=total)
