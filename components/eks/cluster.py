@@ -349,8 +349,6 @@ class Platform(pulumi.ComponentResource):
                         "requests": {"cpu": f"{requests.cpu_millis}m", "memory": f"{requests.memory_mib}Mi"},
                         "limits": {"memory": f"{requests.memory_mib}Mi"},
                     },
-                    # least-waste: of the groups that could take the Pending pods, grow the one left least idle.
-                    "extraArgs": {"expander": "least-waste", "balance-similar-node-groups": True},
                 },
             ),
             opts=on_cluster,
