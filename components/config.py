@@ -17,7 +17,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 import pulumi
 
 from components import node_capacity
-from components.node_capacity import INSTANCE_TYPES
 
 NAMESPACE = "brain"
 BACKEND_IDLE_TIMEOUT_SECONDS = 75
@@ -190,7 +189,9 @@ class PostgresConfig(_Strict):
     image: PinnedImage = "postgres:17.7-alpine"
     # The major version only: RDS applies minor upgrades by itself (auto_minor_version_upgrade), and a pinned
     # minor would make the next `pulumi up` plan a downgrade that RDS refuses.
-    engine_version: Annotated[str, _text(r"\d+", "a PostgreSQL major version such as 17 (RDS upgrades the minor)")] = "17"
+    engine_version: Annotated[
+        str, _text(r"\d+", "a PostgreSQL major version such as 17 (RDS upgrades the minor)")
+    ] = "17"
     instance_class: str = "db.t4g.medium"
     storage_gb: Annotated[int, Field(ge=20, le=65536)] = 20
     database: str = Field(default="brain", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
@@ -230,8 +231,9 @@ InstanceTypeName = Annotated[
     str,
     _text(
         r"[a-z0-9]+\.[a-z0-9]+",
-        f"an instance type whose allocatable components/node_capacity.py knows: {', '.join(sorted(INSTANCE_TYPES))}",
-        lambda name: name in INSTANCE_TYPES,
+        "an instance type whose allocatable components/node_capacity.py knows: "
+        + ", ".join(sorted(node_capacity.INSTANCE_TYPES)),
+        lambda name: name in node_capacity.INSTANCE_TYPES,
     ),
 ]
 EKS_STANDARD_SUPPORT_UNTIL = {"1.35": "2027-03-27", "1.36": "2027-08-02"}

@@ -167,8 +167,8 @@ def place(pods: Iterable[PodGroup], instance_type: str, nodes: int) -> Plan:
 
 def smallest(instance_types: Sequence[str]) -> str:
     """The type with the least allocatable CPU and memory: a pool of mixed types may launch only that one."""
-    return min(instance_types, key=lambda name: (INSTANCE_TYPES[name].allocatable.cpu_millis,
-                                                 INSTANCE_TYPES[name].allocatable.memory_mib))
+    allocatable = {name: INSTANCE_TYPES[name].allocatable for name in instance_types}
+    return min(instance_types, key=lambda name: (allocatable[name].cpu_millis, allocatable[name].memory_mib))
 
 
 def pods_at_hpa_maximum(
