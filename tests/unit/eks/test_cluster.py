@@ -106,6 +106,41 @@ def test_cluster_autoscaler_release_matches_the_cluster_and_node_group() -> None
         )
 
 
+AUTOSCALER_CHART_KEYS = {
+    "9.59.0": {
+        "cloudProvider",
+        "awsRegion",
+        "autoDiscovery.clusterName",
+        "image.tag",
+        "rbac.serviceAccount.name",
+        "rbac.serviceAccount.annotations",  # a free-form map
+        "resources",  # a container's resources, free-form
+    }
+}
+"""Keys of the cluster-autoscaler chart's values.yaml that the program sets, read from the chart at its tag
+(kubernetes/autoscaler, cluster-autoscaler-chart-9.59.0): a chart bump must be checked against the new one."""
+
+
+def test_cluster_autoscaler_values_use_only_keys_of_the_pinned_chart() -> None:
+    release = _one(run_program("prod"), RELEASE, "brain-cluster-autoscaler")
+    assert release.inputs["version"] in AUTOSCALER_CHART_KEYS, (
+        f"chart {release.inputs['version']}: read its values.yaml and list the keys used in AUTOSCALER_CHART_KEYS"
+    )
+    known = AUTOSCALER_CHART_KEYS[release.inputs["version"]]
+    for path in _leaf_paths(release.inputs["values"]):
+        assert any(path == key or path.startswith(f"{key}.") for key in known), (
+            f"values key {path!r} is not one the chart reads (misspelt?)"
+        )
+
+
+def _leaf_paths(values: dict[str, Any], prefix: str = "") -> list[str]:
+    return [
+        path
+        for key, value in values.items()
+        for path in (_leaf_paths(value, f"{prefix}{key}.") if isinstance(value, dict) and value else [f"{prefix}{key}"])
+    ]
+
+
 def test_cluster_autoscaler_role_is_its_service_account_s_and_resizes_only_this_cluster_s_groups() -> None:
     run = run_program("prod")
     values = _one(run, RELEASE, "brain-cluster-autoscaler").inputs["values"]
