@@ -102,7 +102,7 @@ SYSTEM_PODS = (
     # kube-proxy EKS add-on: 100m, no memory request (the add-on's DaemonSet).
     PodGroup("kube-proxy", Requests(100, 0), per_node=True),
     # vpc-cni EKS add-on: aws-node 25m (aws-vpc-cni chart `resources`), and the network policy agent beside it
-    # (enabled here), counted with the same 25m.
+    # (enabled here), ASSUMED to request as much (its request was not found in a source).
     PodGroup("aws-node", Requests(50, 0), per_node=True),
     # aws-ebs-csi-driver EKS add-on: 10m / 40Mi per container (the chart's `controller.resources` and
     # `node.resources`; its newer versions give each sidecar the same): node 3 containers, controller 6, two
