@@ -139,7 +139,9 @@ class Plan:
 
 def place(pods: Iterable[PodGroup], instance_type: str, nodes: int) -> Plan:
     """Place every pod on `nodes` nodes of `instance_type`, largest first, each on the first node with room
-    (first-fit decreasing). DaemonSet pods take their share of every node before anything else."""
+    (first-fit decreasing). DaemonSet pods take their share of every node before anything else.
+    This is the tightest packing: the scheduler spreads pods instead, so a pool that fits only just here can
+    leave a pod Pending there; the defaults leave two of six nodes spare."""
     groups = list(pods)
     node_type = INSTANCE_TYPES[instance_type]
     daemons = [group for group in groups if group.per_node]
