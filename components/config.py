@@ -20,6 +20,8 @@ from pydantic_core import ErrorDetails, core_schema
 
 import pulumi
 
+from components import node_capacity
+
 NAMESPACE = "brain"
 BACKEND_IDLE_TIMEOUT_SECONDS = 75
 """How long the backends keep an idle keep-alive connection (the reference backend's default)."""
@@ -43,9 +45,6 @@ OLDEST_NGINX = (1, 15, 3)
 """The oldest nginx the rendered nginx.conf runs on: upstream `keepalive_timeout` is new in 1.15.3 (the other
 directives it uses are older: log_format `escape=json` 1.11.8, `$request_id` 1.11.0, upstream `zone` 1.9.0,
 `proxy_next_upstream_tries` 1.7.5, `hash ... consistent` 1.7.2); `resolve` (1.27.3) is left out before its version."""
-MIN_KUBERNETES_MINOR = 30
-"""eks: the replicas' preStop hook is a `sleep` action, which Kubernetes serves by default from 1.30 (alpha behind a
-feature gate in 1.29, unknown before: an older API server refuses or drops it)."""
 DOCKER_MIN_CPUS = 0.01
 """Docker refuses `--cpus` below 0.01 ("Range of CPUs is from 0.01 to ...")."""
 DOCKER_MIN_MEMORY_BYTES = 6 * 2**20
@@ -388,9 +387,9 @@ ChartVersion = Annotated[str, _text(_SEMVER, "a chart version by SemVer 2, such 
 PostgresVersion = Annotated[
     str,
     _text(
-        r"[1-9][0-9]*(?:\.[0-9]+)?",
-        'an RDS PostgreSQL engine version: the major version such as "17" (minor upgrades then follow '
-        'automatically), or major.minor such as "17.7"',
+        "[1-9][0-9]*",
+        'a PostgreSQL major version such as "17": RDS applies minor upgrades itself, and a pinned minor would '
+        "make the next `pulumi up` after one plan a downgrade that RDS refuses",
         number_hint=_quote_it,
     ),
 ]
@@ -405,17 +404,7 @@ CacheVersion = Annotated[
 ]
 RdsInstanceClass = Annotated[str, _aws_type("db.", "db.t4g.medium", "an RDS instance class")]
 CacheNodeType = Annotated[str, _aws_type("cache.", "cache.t4g.small", "an ElastiCache node type")]
-Ec2InstanceType = Annotated[str, _aws_type("", "m7i.large", "an EC2 instance type")]
 AwsRegion = Annotated[str, _text("[a-z]{2}(?:-[a-z]+)+-[0-9]", "an AWS region such as eu-central-1")]
-KubernetesVersion = Annotated[
-    str,
-    _text(
-        r"1\.[0-9]{2}",
-        f'a Kubernetes minor version such as "1.34", from "1.{MIN_KUBERNETES_MINOR}"',
-        lambda version: None if int(version[2:]) >= MIN_KUBERNETES_MINOR else "older than the manifests need",
-        number_hint=_quote_it,
-    ),
-]
 POSTGRES_RESERVED_WORDS = frozenset(
     """all analyse analyze and any array as asc asymmetric authorization binary both case cast check collate collation
     column concurrently constraint create cross current_catalog current_date current_role current_schema current_time
@@ -537,7 +526,7 @@ class PostgresConfig(_Strict):
     """PostgreSQL: a container on docker; RDS (managed) or a StatefulSet (in_cluster) on eks."""
 
     image: PinnedImage = "postgres:17.7-alpine"
-    engine_version: PostgresVersion = "17.7"
+    engine_version: PostgresVersion = "17"
     instance_class: RdsInstanceClass = "db.t4g.medium"
     storage_gb: Annotated[int, Field(ge=20, le=65536)] = 20
     database: PostgresDatabase = "brain"
@@ -573,10 +562,33 @@ class DataConfig(_Strict):
     qdrant: QdrantConfig = QdrantConfig()
 
 
-class NodeGroupConfig(_Strict):
-    """The EKS managed node group the replicas run on."""
+InstanceTypeName = Annotated[
+    str,
+    _text(
+        r"[a-z0-9]+\.[a-z0-9]+",
+        "an instance type whose allocatable components/node_capacity.py knows: "
+        + ", ".join(sorted(node_capacity.INSTANCE_TYPES)),
+        lambda name: name in node_capacity.INSTANCE_TYPES,
+    ),
+]
+EKS_STANDARD_SUPPORT_UNTIL = {"1.35": "2027-03-27", "1.36": "2027-08-02"}
+"""The EKS versions this program supports: in standard support, with its last day (EKS version calendar)."""
+EksVersion = Annotated[
+    str,
+    _text(
+        r"1\.[0-9]+",
+        "an EKS version in standard support: "
+        + ", ".join(f"{version} (until {until})" for version, until in EKS_STANDARD_SUPPORT_UNTIL.items()),
+        lambda version: version in EKS_STANDARD_SUPPORT_UNTIL,
+        number_hint=_quote_it,
+    ),
+]
 
-    instance_types: list[Ec2InstanceType] = Field(default=["m7i.large"], min_length=1, max_length=20)
+
+class NodeGroupConfig(_Strict):
+    """The EKS managed node group the replicas run on; the node autoscaler moves it between min and max."""
+
+    instance_types: list[InstanceTypeName] = Field(default=["m7i.large"], min_length=1, max_length=20)
     min_size: Annotated[int, Field(ge=1, le=1000)] = 2
     desired_size: Annotated[int, Field(ge=1, le=1000)] = 3
     max_size: Annotated[int, Field(ge=1, le=1000)] = 6
@@ -586,12 +598,17 @@ class ClusterConfig(_Strict):
     """The EKS cluster (eks only)."""
 
     region: AwsRegion = "eu-central-1"
-    version: KubernetesVersion = "1.34"
+    version: EksVersion = "1.36"
     vpc_cidr: VpcNetwork = "10.0.0.0/16"
-    api_access_cidrs: list[Ipv4Network] = Field(
-        default=["0.0.0.0/0"], min_length=1, description="who may reach the Kubernetes API's public endpoint"
+    api_access_cidrs: list[Ipv4Network] | None = Field(
+        default=None,
+        description="who may reach the Kubernetes API's public endpoint; [] for the private endpoint only. "
+        "Required for eks: no open default",
     )
     node_group: NodeGroupConfig = NodeGroupConfig()
+    node_autoscaler: Literal["cluster_autoscaler"] = Field(
+        default="cluster_autoscaler", description="what adds nodes when pods are Pending (README: why this one)"
+    )
     host: HostName = Field(default="brain.example.com", description="the VirtualServer's host name")
 
 
@@ -733,6 +750,8 @@ def cross_key_problems(config: StackConfig) -> list[Problem]:
             f"{redis.engine!r}: {version_rule}"
         )
         problems.append((("data.redis.engine", "data.redis.engine_version"), message))
+    if target == "eks":
+        problems += _eks_platform_problems(config)
     if target == "docker" and config.data.mode != "managed" and "mode" in config.data.model_fields_set:
         message = f"data.mode {config.data.mode!r} applies to target eks only; remove it for docker"
         problems.append((("target", "data.mode"), message))
@@ -751,6 +770,48 @@ def cross_key_problems(config: StackConfig) -> list[Problem]:
     ports = published_host_ports(config)
     port_keys = ("target", *(key.split(" ")[0] for key, _ in ports))
     problems += [(port_keys, clash) for clash in unique_ports(ports)]
+    return problems
+
+def _eks_platform_problems(config: StackConfig) -> list[Problem]:
+    """The API endpoint must be chosen, and the pods at the HPA maximum must fit on the largest node pool."""
+    problems: list[Problem] = []
+    if config.cluster.api_access_cidrs is None:
+        message = (
+            "cluster.api_access_cidrs is required for target eks (no open default): the networks that may reach "
+            "the Kubernetes API's public endpoint, such as your office or CI egress [203.0.113.0/24], "
+            "or [] for the private endpoint only (then run pulumi from inside the VPC)"
+        )
+        problems.append((("target", "cluster.api_access_cidrs"), message))
+    nodes, autoscaling, resources = config.cluster.node_group, config.backend.autoscaling, config.backend.resources
+    pods = node_capacity.pods_at_hpa_maximum(
+        node_capacity.Requests(round(resources.cpu_cores * 1000), resources.memory_mb),
+        autoscaling.max_replicas,
+        monitoring=config.monitoring.enabled,
+        in_cluster_data=config.data.mode == "in_cluster",
+    )
+    instance_type = node_capacity.smallest(nodes.instance_types)
+    plan = node_capacity.place(pods, instance_type, nodes.max_size)
+    if plan.unplaced:
+        needed = node_capacity.nodes_needed(pods, instance_type)
+        remedy = f"raise it to {needed}" if needed else "no number of these nodes holds a replica"
+        message = (
+            f"cluster.node_group.max_size {nodes.max_size} is too small: at the HPA maximum "
+            f"(backend.autoscaling.max_replicas {autoscaling.max_replicas} x backend.resources "
+            f"{resources.cpu}/{resources.memory}) with the system pods, {len(plan.unplaced)} pods "
+            f"({', '.join(sorted(set(plan.unplaced)))}) find no room on {nodes.max_size} x {instance_type} "
+            f"(allocatable each: {node_capacity.INSTANCE_TYPES[instance_type].allocatable}); {remedy}, "
+            "or choose larger cluster.node_group.instance_types"
+        )
+        reads = (
+            "target",
+            "cluster.node_group.max_size",
+            "cluster.node_group.instance_types",
+            "backend.autoscaling.max_replicas",
+            "backend.resources",
+            "monitoring.enabled",
+            "data.mode",
+        )
+        problems.append((reads, message))
     return problems
 
 
