@@ -1,7 +1,8 @@
 """Kubernetes objects as the cluster would receive them, derived generically from recorded resources.
 
 Any custom resource whose type starts with `kubernetes:` becomes one YAML file
-`<kind>-<namespace>-<name>.yaml`; a Helm release becomes its chart, version, repository, namespace and values.
+`<kind>-<namespace>-<name>.yaml`; a Helm release becomes its chart, version, repository, namespace and values;
+a yaml/v2 ConfigFile its file (its objects exist only once the provider reads it).
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ KUBERNETES_PREFIX = "kubernetes:"
 HELM_RELEASE_TYPES = frozenset({"kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"})
 """Helm releases: the v3 Release resource and the v4 Chart (a provider-implemented component)."""
 HELM_RELEASE_FIELDS = ("name", "namespace", "chart", "version", "repositoryOpts", "values")
+CONFIG_FILE_TYPE = "kubernetes:yaml/v2:ConfigFile"
+"""A manifest file the provider reads and applies (e.g. CRDs from an upstream release): shown as its path or URL."""
 CLUSTER_SCOPED_KINDS = frozenset(
     {
         "Namespace",
         "ClusterRole",
         "ClusterRoleBinding",
+        "ClusterIssuer",  # cert-manager
         "CustomResourceDefinition",
         "StorageClass",
         "PriorityClass",
@@ -70,6 +74,8 @@ def _document(resource: RegisteredResource) -> tuple[str, str, str, dict[str, An
         release.setdefault("name", resource.name)
         kind = resource.type.rsplit(":", 1)[1]
         return kind, str(release.get("namespace") or DEFAULT_NAMESPACE), str(release["name"]), release
+    if resource.type == CONFIG_FILE_TYPE:
+        return "ConfigFile", "cluster", resource.name, {"file": inputs["file"]}
     if not resource.custom:
         return None  # a component (e.g. ConfigGroup): its objects are registered as resources of their own
     _, group_version, type_kind = resource.type.split(":", 2)

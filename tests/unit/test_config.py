@@ -107,5 +107,7 @@ def test_nginx_version_comes_from_the_pinned_image_tag() -> None:
 def test_replicas_is_refused_for_eks_where_the_autoscaler_owns_the_count() -> None:
     with pytest.raises(ConfigError, match="backend.replicas 5 applies to target docker only"):
         parse_stack_config({"target": "eks", "backend": {"replicas": 5, "image": "ghcr.io/brain/core:1.0.0"}})
-    config = parse_stack_config({"target": "eks", "backend": {"image": "ghcr.io/brain/core:1.0.0"}})
+    config = parse_stack_config(
+        {"target": "eks", "backend": {"image": "ghcr.io/brain/core:1.0.0"}, "balancer": {"tls": {"email": "ops@brain.test"}}}
+    )
     assert config.backend.autoscaling.min_replicas == 3
