@@ -98,7 +98,7 @@ class Balancer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[crds, *([issuer.release] if issuer else [])]),
         )
         # Custom resources wait for their CRDs and for the controller that reads them.
-        after_release = pulumi.ResourceOptions(parent=self, depends_on=[release])
+        after_release = pulumi.ResourceOptions(parent=self, depends_on=[crds, release])
         status = k8s.core.v1.Service(
             f"{name}-nginx-status",
             k8s.core.v1.ServiceInitArgs(
