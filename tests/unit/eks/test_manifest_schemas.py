@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,36 +18,21 @@ import pytest
 from components.eks.balancer import INGRESS_CHART_VERSION
 from components.eks.tls import CERT_MANAGER_CHART_VERSION
 from tests.support.processes import in_ci
+from tests.support.prod_renders import VARIANTS, ProdRender, render_prod
 from tools.manifest_schemas import SCHEMAS_ENV, ManifestSchemas, cluster_version, schemas_dir, strict_crd_schema
-from tools.manifests import manifest_documents
 from tools.program import run_program
 
-RENDERS = {
-    "prod": [],
-    "prod-monitoring-in-cluster": ["monitoring.enabled=true", "data.mode=in_cluster"],
-    "prod-plain-http": ["balancer.tls.enabled=false"],
-}
-"""Every object kind the prod stack can create appears in at least one of these renders."""
 Document = dict[str, Any]
 
 
-@dataclass
-class Render:
-    version: str
-    documents: dict[str, Document]
-    """Manifest file name -> document, secrets revealed (mock values) so they keep their real shape."""
-
-
-@pytest.fixture(scope="module", params=sorted(RENDERS))
-def render(request: pytest.FixtureRequest) -> Render:
-    run = run_program("prod", RENDERS[request.param])
-    return Render(cluster_version(run.resources), manifest_documents(run.resources, reveal_secrets=True))
+@pytest.fixture(scope="module", params=sorted(VARIANTS))
+def render(request: pytest.FixtureRequest) -> ProdRender:
+    return render_prod(request.param)
 
 
 @pytest.fixture(scope="module")
-def full_render() -> Render:
-    run = run_program("prod", RENDERS["prod-monitoring-in-cluster"])
-    return Render(cluster_version(run.resources), manifest_documents(run.resources, reveal_secrets=True))
+def full_render() -> ProdRender:
+    return render_prod("prod-monitoring-in-cluster")
 
 
 @pytest.fixture(scope="module")
@@ -85,15 +69,15 @@ def _rename(mapping: dict[str, Any], key: str, new_key: str) -> None:
     mapping[new_key] = mapping.pop(key)
 
 
-def test_builtin_objects_match_the_kubernetes_schemas_of_the_cluster_version(render: Render) -> None:
+def test_builtin_objects_match_the_kubernetes_schemas_of_the_cluster_version(render: ProdRender) -> None:
     builtin = {name: document for name, document in render.documents.items() if _is_builtin(document)}
     assert {"Deployment", "Service", "HorizontalPodAutoscaler"} <= {d["kind"] for d in builtin.values()}, sorted(builtin)
-    problems = _problems(ManifestSchemas(render.version, None), builtin)
+    problems = _problems(ManifestSchemas(render.kubernetes_version, None), builtin)
     assert not problems, "\n".join(problems)
 
 
-def test_every_object_and_release_matches_its_schema(render: Render, schemas: Path) -> None:
-    problems = _problems(ManifestSchemas(render.version, schemas), render.documents)
+def test_every_object_and_release_matches_its_schema(render: ProdRender, schemas: Path) -> None:
+    problems = _problems(ManifestSchemas(render.kubernetes_version, schemas), render.documents)
     assert not problems, "\n".join(problems)
 
 
@@ -111,8 +95,8 @@ def test_the_cluster_version_comes_from_the_render() -> None:
     assert cluster_version(run_program("prod", ["cluster.version='1.33'"]).resources) == "1.33"
 
 
-def test_a_misspelt_key_or_a_wrong_type_in_a_builtin_object_fails(full_render: Render) -> None:
-    checker = ManifestSchemas(full_render.version, None)
+def test_a_misspelt_key_or_a_wrong_type_in_a_builtin_object_fails(full_render: ProdRender) -> None:
+    checker = ManifestSchemas(full_render.kubernetes_version, None)
     name = "deployment-brain-brain-backend.yaml"
     deployment = full_render.documents[name]
 
@@ -127,7 +111,7 @@ def test_a_misspelt_key_or_a_wrong_type_in_a_builtin_object_fails(full_render: R
         assert any(expected in problem for problem in problems), f"{change.__name__}: expected {expected!r}, got {problems}"
 
 
-def test_a_kubernetes_version_without_schemas_is_an_error_naming_the_fix(full_render: Render) -> None:
+def test_a_kubernetes_version_without_schemas_is_an_error_naming_the_fix(full_render: ProdRender) -> None:
     name = "deployment-brain-brain-backend.yaml"
     problems = ManifestSchemas("1.99", None).problems(name, full_render.documents[name])
     assert len(problems) == 1 and "pin a newer kubernetes-validate" in problems[0], problems
@@ -152,7 +136,7 @@ def test_a_kubernetes_version_without_schemas_is_an_error_naming_the_fix(full_re
     ids=lambda value: value if isinstance(value, str) and value.endswith(".yaml") else None,
 )
 def test_a_misspelt_key_in_a_custom_resource_or_helm_values_fails(
-    full_render: Render, schemas: Path, name: str, path: tuple[str | int, ...], key: str, expected: str
+    full_render: ProdRender, schemas: Path, name: str, path: tuple[str | int, ...], key: str, expected: str
 ) -> None:
     def misspell(document: Document) -> None:
         node: Any = document
@@ -160,23 +144,23 @@ def test_a_misspelt_key_in_a_custom_resource_or_helm_values_fails(
             node = node[part]
         _rename(node, key, key + key[-1])
 
-    problems = ManifestSchemas(full_render.version, schemas).problems(name, _mutated(full_render.documents[name], misspell))
+    problems = ManifestSchemas(full_render.kubernetes_version, schemas).problems(name, _mutated(full_render.documents[name], misspell))
     assert any(expected in problem for problem in problems), f"expected {expected!r}, got {problems}"
 
 
-def test_a_wrong_type_in_helm_values_fails_the_chart_schema(full_render: Render, schemas: Path) -> None:
+def test_a_wrong_type_in_helm_values_fails_the_chart_schema(full_render: ProdRender, schemas: Path) -> None:
     name = "release-nginx-ingress-nginx-ingress.yaml"
 
     def wrong_type(document: Document) -> None:
         document["values"]["controller"]["replicaCount"] = "two"
 
-    problems = ManifestSchemas(full_render.version, schemas).problems(name, _mutated(full_render.documents[name], wrong_type))
+    problems = ManifestSchemas(full_render.kubernetes_version, schemas).problems(name, _mutated(full_render.documents[name], wrong_type))
     assert any("'two' is not of type 'integer'" in problem for problem in problems), problems
 
 
-def test_a_custom_resource_or_chart_without_a_schema_fails_naming_what_to_add(full_render: Render, tmp_path: Path) -> None:
+def test_a_custom_resource_or_chart_without_a_schema_fails_naming_what_to_add(full_render: ProdRender, tmp_path: Path) -> None:
     (tmp_path / "crds").mkdir()
-    checker = ManifestSchemas(full_render.version, tmp_path)
+    checker = ManifestSchemas(full_render.kubernetes_version, tmp_path)
     virtual_server = checker.problems("vs.yaml", full_render.documents["virtualserver-brain-brain.yaml"])
     assert len(virtual_server) == 1 and "VirtualServer" in virtual_server[0] and str(tmp_path / "crds") in virtual_server[0]
     release = checker.problems("release.yaml", full_render.documents["release-cert-manager-cert-manager.yaml"])
