@@ -6,9 +6,10 @@
 - Helm releases' values against the pinned chart's `values.schema.json`, and every key against the keys the
   chart declares (its schema, its `values.yaml`, the `.Values` paths its templates read).
 
-CRDs and charts come from a schema directory (`schemas_dir`): `crds/**/*.yaml` (any CustomResourceDefinition
-found there serves the kinds it defines) and `charts/<chart>/<version>/` (`values.schema.json`, `values.yaml`,
-`templates/`), each copied from the upstream release with a SOURCE.md naming it.
+CRDs and charts come from a directory of upstream files (`schemas_dir`): `crds/<source>-<version>/*.yaml` (any
+CustomResourceDefinition under `crds/` serves the kinds it defines) and `charts/<chart>-<version>/`
+(`values.schema.json`, `values.yaml`, `templates/`), each copied from the upstream release with a SOURCE.md
+naming it. A new chart or custom resource kind only needs its directory added there.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ from referencing.jsonschema import DRAFT202012
 from tools.program import ROOT, RegisteredResource
 
 SCHEMAS_ENV = "BRAIN_SCHEMAS"
-SCHEMAS_LOCATIONS = ("schemas", "shared/schemas")
-"""Where the schema directory is looked for: in this checkout, then in `shared/` beside it or an ancestor."""
+SCHEMAS_LOCATIONS = ("vendor", "shared/vendor")
+"""Where the upstream files are looked for: in this checkout, then in `shared/` beside it or above it."""
 CLUSTER_TYPES = frozenset({"eks:index:Cluster", "aws:eks/cluster:Cluster"})
 """Resources whose `version` input is the cluster's Kubernetes version."""
 KUBERNETES_DEFINITIONS = "https://kubernetes.io/api/_definitions.json"
@@ -54,13 +55,13 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def schemas_dir() -> Path | None:
-    """The schema directory: `$BRAIN_SCHEMAS`, else the first of `SCHEMAS_LOCATIONS` under this checkout or an
-    ancestor of it; None when there is none."""
+    """The directory of upstream CRDs and charts: `$BRAIN_SCHEMAS`, else the first of `SCHEMAS_LOCATIONS` (with
+    `crds/` or `charts/` in it) under this checkout or an ancestor of it; None when there is none."""
     if os.environ.get(SCHEMAS_ENV):
         return Path(os.environ[SCHEMAS_ENV])
     for base in (ROOT, *ROOT.parents):
         for location in SCHEMAS_LOCATIONS:
-            if (base / location / "crds").is_dir():
+            if (base / location / "crds").is_dir() or (base / location / "charts").is_dir():
                 return base / location
     return None
 
@@ -121,7 +122,7 @@ class ManifestSchemas:
     def _release_problems(self, release: Mapping[str, Any]) -> list[str]:
         chart_name = str(release["chart"]).rstrip("/").rsplit("/", 1)[-1]
         version = str(release.get("version", ""))
-        directory = (self.directory or Path(f"${SCHEMAS_ENV}")) / "charts" / chart_name / version
+        directory = (self.directory or Path(f"${SCHEMAS_ENV}")) / "charts" / f"{chart_name}-{version}"
         if not directory.is_dir():
             return [f"no schema of chart {chart_name} {version}: add its values.yaml (and values.schema.json, "
                     f"templates/, SOURCE.md) under {directory}"]
@@ -138,7 +139,8 @@ class ManifestSchemas:
 
     @cached_property
     def _custom_kinds(self) -> dict[tuple[str, str], dict[str, Any]]:
-        return load_crd_schemas(self.directory / "crds") if self.directory else {}
+        crds = self.directory / "crds" if self.directory else None
+        return load_crd_schemas(crds) if crds and crds.is_dir() else {}
 
 
 @functools.cache

@@ -40,8 +40,8 @@ def schemas() -> Path:
     directory = schemas_dir()
     if directory is None:
         reason = (
-            f"no CRD and chart schema directory: set {SCHEMAS_ENV}, or provide schemas/ in this checkout or "
-            "shared/schemas/ beside it (layout in tools/manifest_schemas.py)"
+            f"no upstream CRDs and charts: set {SCHEMAS_ENV}, or provide vendor/ in this checkout or "
+            "shared/vendor/ beside it (layout in tools/manifest_schemas.py)"
         )
         if in_ci():
             pytest.fail(reason)
@@ -83,10 +83,10 @@ def test_every_object_and_release_matches_its_schema(render: ProdRender, schemas
 
 def test_schemas_are_those_of_the_pinned_chart_versions(schemas: Path) -> None:
     for directory in (
-        schemas / "crds" / "nginx-ingress" / INGRESS_CHART_VERSION,
-        schemas / "crds" / "cert-manager" / CERT_MANAGER_CHART_VERSION,
-        schemas / "charts" / "nginx-ingress" / INGRESS_CHART_VERSION,
-        schemas / "charts" / "cert-manager" / CERT_MANAGER_CHART_VERSION,
+        schemas / "crds" / f"nginx-ingress-{INGRESS_CHART_VERSION}",
+        schemas / "crds" / f"cert-manager-{CERT_MANAGER_CHART_VERSION}",
+        schemas / "charts" / f"nginx-ingress-{INGRESS_CHART_VERSION}",
+        schemas / "charts" / f"cert-manager-{CERT_MANAGER_CHART_VERSION}",
     ):
         assert (directory / "SOURCE.md").is_file(), f"{directory} (with SOURCE.md naming its origin) is missing"
 
@@ -164,7 +164,7 @@ def test_a_custom_resource_or_chart_without_a_schema_fails_naming_what_to_add(fu
     virtual_server = checker.problems("vs.yaml", full_render.documents["virtualserver-brain-brain.yaml"])
     assert len(virtual_server) == 1 and "VirtualServer" in virtual_server[0] and str(tmp_path / "crds") in virtual_server[0]
     release = checker.problems("release.yaml", full_render.documents["release-cert-manager-cert-manager.yaml"])
-    assert len(release) == 1 and str(tmp_path / "charts" / "cert-manager" / CERT_MANAGER_CHART_VERSION) in release[0]
+    assert len(release) == 1 and str(tmp_path / "charts" / f"cert-manager-{CERT_MANAGER_CHART_VERSION}") in release[0]
 
 
 def test_crd_schemas_refuse_what_the_api_server_would_prune() -> None:
