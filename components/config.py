@@ -261,6 +261,26 @@ class ClusterConfig(_Strict):
     host: str = Field(default="brain.example.com", description="the VirtualServer's host name")
 
 
+def _is_private_subnet(cidr: str) -> bool:
+    return _is_network(cidr) and ipaddress.IPv4Network(cidr).is_private and 16 <= int(cidr.split("/")[1]) <= 28
+
+
+class NetworkConfig(_Strict):
+    """The dev target's Docker network (docker only)."""
+
+    subnet: Annotated[
+        str,
+        _text(
+            r"(?:\d{1,3}\.){3}\d{1,3}/\d{1,2}",
+            "a private IPv4 network from /16 to /28 that no other Docker network uses, such as 172.28.89.0/24",
+            _is_private_subnet,
+        ),
+    ] = Field(
+        default="172.28.89.0/24",
+        description="the containers' addresses; the only ones besides loopback nginx serves /nginx_status and /metrics",
+    )
+
+
 class MonitoringConfig(_Strict):
     """Prometheus scraping every replica's /metrics."""
 
@@ -276,6 +296,7 @@ class StackConfig(_Strict):
     balancer: BalancerConfig = BalancerConfig()
     data: DataConfig = DataConfig()
     cluster: ClusterConfig = ClusterConfig()
+    network: NetworkConfig = NetworkConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
 
     @model_validator(mode="after")
