@@ -48,7 +48,8 @@ _REMOTE_KUBERNETES_DEFINITIONS = re.compile(
     r"https://raw\.githubusercontent\.com/[\w-]+/kubernetes-json-schema/[\w.-]+/v?(\d+\.\d+)\.\d+[\w-]*/_definitions\.json"
 )
 """Charts' schemas `$ref` Kubernetes definitions online (nginx/kubernetes-ingress#10667); resolved offline here."""
-_TEMPLATE_VALUES = re.compile(r"\.Values((?:\.[A-Za-z_][\w-]*)+)")
+_TEMPLATE_VALUES = re.compile(r"\.Values((?:\.[A-Za-z_][\w-]*)+)|index \$?\.Values((?:\s+\"[^\"]+\")+)")
+"""`.Values.a.b` and `index .Values "a" "b.c"` (keys with dots) in a chart's templates."""
 _REMOTE_REFS = re.compile(r'"\$ref": "(https?://[^"#]+)')
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's loader where PyYAML has it: the CRDs are megabytes of YAML."""
@@ -231,7 +232,7 @@ class _Chart:
         defaults_file = directory / "values.yaml"
         self.defaults: Any = yaml.load(defaults_file.read_text(), Loader=_YAML_LOADER) if defaults_file.is_file() else {}
         self.template_paths = {
-            tuple(match.group(1).lstrip(".").split("."))
+            tuple(match.group(1).lstrip(".").split(".")) if match.group(1) else tuple(re.findall(r'"([^"]+)"', match.group(2)))
             for template in sorted((directory / "templates").rglob("*"))
             if template.is_file()
             for match in _TEMPLATE_VALUES.finditer(template.read_text(encoding="utf-8", errors="replace"))
@@ -252,18 +253,21 @@ class _Chart:
 
     def _unknown_keys(self, values: Mapping[str, Any]) -> Iterator[str]:
         """Keys under a map whose children the chart declares, yet not among them. A map the chart declares no
-        children of (`annotations: {}`, a `toYaml`'d block) takes any key."""
+        children of (`annotations: {}`), or that a template reads whole (`toYaml .Values.x`, `with .Values.x`,
+        whose children it then reads unseen), takes any key."""
 
         def walk(value: Any, path: tuple[str, ...], schema: Any, defaults: Any) -> Iterator[str]:
-            if not isinstance(value, dict):
-                return
             schema = self._resolve(schema)
+            free_form = path in self.template_paths or (
+                isinstance(schema, dict) and isinstance(schema.get("additionalProperties"), dict)
+            )
+            if not isinstance(value, dict) or free_form:
+                return
             declared = set(schema.get("properties", {})) if isinstance(schema, dict) else set()
             declared |= set(defaults) if isinstance(defaults, dict) else set()
             declared |= {p[len(path)] for p in self.template_paths if len(p) > len(path) and p[: len(path)] == path}
-            free_form = isinstance(schema, dict) and isinstance(schema.get("additionalProperties"), dict)
             for key, child in value.items():
-                if declared and key not in declared and not free_form:
+                if declared and key not in declared:
                     yield ".".join((*path, key))
                     continue
                 child_schema = schema.get("properties", {}).get(key) if isinstance(schema, dict) else None

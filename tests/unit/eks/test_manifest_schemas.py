@@ -192,3 +192,32 @@ def test_crd_schemas_refuse_what_the_api_server_would_prune() -> None:
     assert not list(validator.iter_errors(accepted))
     for refused in ({"spec": {"nam": "a"}}, {"spec": {"empty": {"x": 1}}}, {"sepc": {}}, {"spec": {"labels": {"a": 1}}}):
         assert list(validator.iter_errors(refused)), f"{refused} must be refused"
+
+
+def test_chart_keys_come_from_its_values_templates_and_schema(tmp_path: Path) -> None:
+    """A chart without a values.schema.json: its keys are those its values.yaml sets and its templates read; a map a
+    template reads whole (toYaml, with, index over a dotted key) takes any key below it."""
+    chart = tmp_path / "charts" / "demo-1.0.0"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "values.yaml").write_text("image: {tag: '1'}\nresources: {}\nconfig: {log: info}\n")
+    (chart / "templates" / "pod.yaml").write_text(
+        "{{ .Values.image.tag }} {{ .Values.image.pullPolicy }} {{ toYaml .Values.config }}\n"
+        '{{ index .Values "grafana.ini" }} {{ .Values.extra.enabled }}\n'
+    )
+    checker = ManifestSchemas("1.34", tmp_path)
+
+    def problems(values: Document) -> list[str]:
+        return checker.problems("demo.yaml", {"chart": "demo", "version": "1.0.0", "values": values})
+
+    accepted = {
+        "image": {"tag": "2", "pullPolicy": "Always"},  # values.yaml, and a template
+        "resources": {"limits": {"cpu": "1"}},  # declared empty: a free-form map
+        "config": {"anything": {"deep": 1}},  # read whole by a template
+        "grafana.ini": {"server": {"root_url": "x"}},  # read whole, a key with a dot
+        "extra": {"enabled": True},  # only a template reads it
+    }
+    assert problems(accepted) == []
+    for refused, key in (({"imag": {}}, "values.imag"), ({"image": {"tagg": "2"}}, "values.image.tagg"),
+                         ({"extra": {"enable": True}}, "values.extra.enable")):
+        found = problems(refused)
+        assert len(found) == 1 and f"{key}: not a key of chart demo 1.0.0" in found[0], (refused, found)
