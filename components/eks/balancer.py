@@ -143,7 +143,9 @@ class Balancer(pulumi.ComponentResource):
                     },
                 ],
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[crds, release, policy, *([issuer] if issuer else [])]),
+            opts=pulumi.ResourceOptions.merge(
+                after_release, pulumi.ResourceOptions(depends_on=[policy, *([issuer] if issuer else [])])
+            ),
         )
         self.url = pulumi.Output.from_input(f"{'https' if tls else 'http'}://{platform.host}")
         self.status_url = pulumi.Output.concat(
