@@ -92,7 +92,7 @@ def test_schemas_are_those_of_the_pinned_chart_versions(schemas: Path) -> None:
 
 
 def test_the_cluster_version_comes_from_the_render() -> None:
-    assert cluster_version(run_program("prod", ["cluster.version='1.33'"]).resources) == "1.33"
+    assert cluster_version(run_program("prod", ["cluster.version='1.35'"]).resources) == "1.35"
 
 
 def test_a_misspelt_key_or_a_wrong_type_in_a_builtin_object_fails(full_render: ProdRender) -> None:
