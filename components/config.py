@@ -404,6 +404,7 @@ class StackConfig(_Strict):
             autoscaling.max_replicas,
             monitoring=self.monitoring.enabled,
             in_cluster_data=self.data.mode == "in_cluster",
+            tls=self.balancer.tls.enabled,
         )
         instance_type = node_capacity.smallest(nodes.instance_types)
         plan = node_capacity.place(pods, instance_type, nodes.max_size)

@@ -5,10 +5,12 @@ challenges through the F5 NGINX Ingress Controller. The VirtualServer asks for i
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import TlsConfig
+from components.node_capacity import CERT_MANAGER
 
 CERT_MANAGER_CHART = "cert-manager"
 CERT_MANAGER_CHART_REPO = "https://charts.jetstack.io"
@@ -32,7 +34,7 @@ class CertificateIssuerArgs:
 
 
 class CertificateIssuer(pulumi.ComponentResource):
-    """cert-manager and one ClusterIssuer. Its CRDs come from the chart's templates (`crds.enabled`), which Helm
+    """cert-manager and one ClusterIssuer. cert-manager's CRDs come from the chart's templates (`crds.enabled`), which Helm
     upgrades with the release, unlike a chart's `crds/` directory; `crds.keep` leaves them (and so every
     Certificate) in place if the release is ever uninstalled."""
 
@@ -45,6 +47,9 @@ class CertificateIssuer(pulumi.ComponentResource):
     def __init__(self, name: str, args: CertificateIssuerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("brain:eks:CertificateIssuer", name, None, opts)
         settings = args.settings
+        # The requests the config's capacity check budgets for each of cert-manager's pods.
+        requests = CERT_MANAGER.requests
+        resources = {"requests": {"cpu": f"{requests.cpu_millis}m", "memory": f"{requests.memory_mib}Mi"}}
         self.release = k8s.helm.v3.Release(
             f"{name}-cert-manager",
             k8s.helm.v3.ReleaseArgs(
@@ -56,8 +61,14 @@ class CertificateIssuer(pulumi.ComponentResource):
                 create_namespace=True,
                 values={
                     "crds": {"enabled": True, "keep": True},
+                    "resources": resources,
+                    "cainjector": {"resources": resources},
                     # Two webhooks: with none answering, the API server refuses every cert-manager object.
-                    "webhook": {"replicaCount": 2, "podDisruptionBudget": {"enabled": True, "minAvailable": 1}},
+                    "webhook": {
+                        "replicaCount": 2,
+                        "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+                        "resources": resources,
+                    },
                 },
             ),
             opts=pulumi.ResourceOptions(parent=self),

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from components import node_capacity
 from components.config import ConfigError
 from tools.program import ProgramRun, RegisteredResource, run_program
 
@@ -30,6 +31,20 @@ def test_cert_manager_release_manages_and_upgrades_its_own_crds() -> None:
         "the CRDs must come from the chart's templates (upgraded with it) and outlive an uninstall"
     )
     assert release.get("skipCrds") is not True, "skipCrds would drop nothing here, but says the opposite of the intent"
+
+
+def test_the_capacity_check_budgets_every_cert_manager_pod_at_its_rendered_requests() -> None:
+    def pods(tls: bool) -> list[node_capacity.PodGroup]:
+        backend = node_capacity.Requests(500, 512)
+        return node_capacity.pods_at_hpa_maximum(backend, 10, monitoring=False, in_cluster_data=False, tls=tls)
+
+    assert [group for group in pods(True) if group not in pods(False)] == [node_capacity.CERT_MANAGER]
+    values = run_program("prod").named("brain-tls-cert-manager").inputs["values"]
+    budget = node_capacity.CERT_MANAGER.requests
+    expected = {"cpu": f"{budget.cpu_millis}m", "memory": f"{budget.memory_mib}Mi"}
+    for part in (values, values["cainjector"], values["webhook"]):
+        assert part["resources"] == {"requests": expected}
+    assert 2 + values["webhook"]["replicaCount"] == node_capacity.CERT_MANAGER.replicas, "controller, cainjector, webhooks"
 
 
 def test_cluster_issuer_registers_with_lets_encrypt_and_solves_through_the_controller() -> None:
