@@ -2,8 +2,8 @@
 cluster's version), custom resources against their CRDs (unknown fields refused), Helm values against the pinned
 charts. And the checks themselves: a misspelt key or a wrong type, planted in a rendered object, must fail.
 
-The CRD and chart schemas live outside this repository (see tools/manifest_schemas.py, `schemas_dir`): without
-them those tests skip locally and fail under CI=true; the built-in kinds are checked everywhere.
+The CRDs and charts are upstream files in `vendor/`, `shared/vendor/` or `$BRAIN_SCHEMAS` (tools/manifest_schemas.py,
+`schemas_dir`): without them those tests skip locally and fail under CI=true; the built-in kinds are checked everywhere.
 """
 
 from __future__ import annotations
