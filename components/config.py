@@ -488,6 +488,23 @@ class BackendConfig(_Strict):
     autoscaling: Autoscaling = Autoscaling()
 
 
+_EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+_DNS_NAME = r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+
+
+class TlsConfig(_Strict):
+    """HTTPS on the public endpoint (eks): a Let's Encrypt certificate from cert-manager (HTTP-01 through the
+    ingress controller), plain HTTP redirected to HTTPS."""
+
+    enabled: bool = True
+    issuer: Literal["letsencrypt", "letsencrypt_staging"] = Field(
+        default="letsencrypt", description="letsencrypt_staging: untrusted certificates, generous rate limits"
+    )
+    email: Annotated[str, _text(f"(?:{_EMAIL})?", "an e-mail address such as ops@your-domain.org")] = Field(
+        default="", description="the ACME account's contact: Let's Encrypt writes there about expiring certificates"
+    )
+
+
 Algorithm = Literal["round_robin", "least_conn", "ip_hash", "weighted", "consistent_hash"]
 Affinity = Literal["ip_hash", "consistent_hash"]
 
@@ -512,6 +529,7 @@ class BalancerConfig(_Strict):
     client_max_body_size: NginxSize = "10m"
     # At most 32768: a proxied connection holds two descriptors, and the container allows 65536.
     worker_connections: Annotated[int, Field(ge=512, le=32768)] = 16384
+    tls: TlsConfig = TlsConfig()
 
     @property
     def nginx_version(self) -> tuple[int, int, int]:
@@ -761,6 +779,7 @@ def cross_key_problems(config: StackConfig) -> list[Problem]:
             "the count: set backend.autoscaling.min_replicas and max_replicas instead"
         )
         problems.append((("target", "backend.replicas"), message))
+    problems += _tls_problems(config)
     if target == "eks" and not backend.image:
         message = (
             "backend.image is required for target eks (the cluster pulls the replicas' image from a registry); "
@@ -771,6 +790,35 @@ def cross_key_problems(config: StackConfig) -> list[Problem]:
     port_keys = ("target", *(key.split(" ")[0] for key, _ in ports))
     problems += [(port_keys, clash) for clash in unique_ports(ports)]
     return problems
+
+def _tls_problems(config: StackConfig) -> list[Problem]:
+    """TLS needs a name Let's Encrypt can reach over HTTP-01 (no wildcard, no address) and a contact."""
+    tls = config.balancer.tls
+    if config.target == "docker":
+        if "tls" in config.balancer.model_fields_set:
+            message = (
+                "balancer.tls applies to target eks only (dev serves plain HTTP on 127.0.0.1); remove it for docker"
+            )
+            return [(("target", "balancer.tls"), message)]
+        return []
+    if not tls.enabled:
+        return []
+    problems: list[Problem] = []
+    if not re.fullmatch(_DNS_NAME, config.cluster.host):
+        message = (
+            f"cluster.host {config.cluster.host!r} must be a DNS name such as api.your-domain.org while "
+            "balancer.tls.enabled is true (the certificate is issued for it; set balancer.tls.enabled false for "
+            "plain HTTP)"
+        )
+        problems.append((("target", "cluster.host", "balancer.tls.enabled"), message))
+    if not tls.email:
+        message = (
+            "balancer.tls.email is required while balancer.tls.enabled is true: Let's Encrypt's contact for "
+            "expiry notices, such as ops@your-domain.org"
+        )
+        problems.append((("target", "balancer.tls.enabled", "balancer.tls.email"), message))
+    return problems
+
 
 def _eks_platform_problems(config: StackConfig) -> list[Problem]:
     """The API endpoint must be chosen, and the pods at the HPA maximum must fit on the largest node pool."""
@@ -788,6 +836,7 @@ def _eks_platform_problems(config: StackConfig) -> list[Problem]:
         autoscaling.max_replicas,
         monitoring=config.monitoring.enabled,
         in_cluster_data=config.data.mode == "in_cluster",
+        tls=config.balancer.tls.enabled,
     )
     instance_type = node_capacity.smallest(nodes.instance_types)
     plan = node_capacity.place(pods, instance_type, nodes.max_size)

@@ -118,7 +118,12 @@ def test_bad_config_is_rejected_naming_the_key_before_any_resource(override: str
     assert registered == [], f"expected no resource before the config error, got {[r.name for r in registered]}"
 
 
-EKS = {"target": "eks", "backend": {"image": "ghcr.io/brain/core:1.0.0"}, "cluster": {"api_access_cidrs": []}}
+EKS: dict[str, Any] = {
+    "target": "eks",
+    "backend": {"image": "ghcr.io/brain/core:1.0.0"},
+    "balancer": {"tls": {"email": "ops@brain.test"}},
+    "cluster": {"api_access_cidrs": []},
+}
 """The least an eks config needs."""
 
 # (key, value): values at the edges of what is allowed, each of which the consumer takes
@@ -216,7 +221,8 @@ def test_two_containers_never_publish_the_same_host_port(overrides: list[str], c
 def test_a_published_port_is_only_checked_where_it_is_published() -> None:
     assert parse_stack_config({"target": "docker", "balancer": {"port": 9090}}).balancer.port == 9090
     assert parse_stack_config({"target": "docker", "balancer": {"port": 5432}}).balancer.port == 5432
-    monitored = parse_stack_config({**EKS, "balancer": {"port": 9090}, "monitoring": {"enabled": True}})
+    balancer = {**EKS["balancer"], "port": 9090}
+    monitored = parse_stack_config({**EKS, "balancer": balancer, "monitoring": {"enabled": True}})
     assert monitored.balancer.port == 9090
 
 
@@ -324,7 +330,12 @@ def test_replicas_is_refused_for_eks_where_the_autoscaler_owns_the_count() -> No
     with pytest.raises(ConfigError, match="backend.replicas 5 applies to target docker only"):
         parse_stack_config({"target": "eks", "backend": {"replicas": 5, "image": "ghcr.io/brain/core:1.0.0"}})
     config = parse_stack_config(
-        {"target": "eks", "backend": {"image": "ghcr.io/brain/core:1.0.0"}, "cluster": {"api_access_cidrs": []}}
+        {
+            "target": "eks",
+            "backend": {"image": "ghcr.io/brain/core:1.0.0"},
+            "cluster": {"api_access_cidrs": []},
+            "balancer": {"tls": {"email": "ops@brain.test"}},
+        }
     )
     assert config.backend.autoscaling.min_replicas == 3
 
