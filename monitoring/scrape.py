@@ -36,12 +36,11 @@ class StaticTarget:
 
 @dataclass(frozen=True)
 class KubernetesTargets:
-    """Pods to discover (eks): the replicas by label, the ingress controllers' metrics port, the autoscaler's
-    metrics from kube-state-metrics."""
+    """What to discover (eks): the replicas behind their Service (ready or not), the ingress controllers'
+    metrics port, and the autoscaler's metrics from kube-state-metrics."""
 
     namespace: str
-    backend_labels: dict[str, str]
-    backend_port: int
+    backend_service: str
     controller_namespace: str
     controller_labels: dict[str, str]
     controller_metrics_port: int
@@ -82,21 +81,9 @@ def _keep(label: str, value: str | int) -> dict[str, Any]:
     return {"source_labels": [label], "regex": str(value), "action": "keep"}
 
 
-def _pod_job(
-    name: str, namespace: str, labels: dict[str, str], port: int, honor_labels: bool = False
-) -> dict[str, Any]:
-    """Pods of `namespace` carrying `labels`, scraped on their container port `port`, `instance` = pod name."""
-    selectors = [_keep(f"__meta_kubernetes_pod_label_{_label_name(key)}", value) for key, value in labels.items()]
-    return {
-        "job_name": name,
-        "honor_labels": honor_labels,
-        "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [namespace]}}],
-        "relabel_configs": [
-            *selectors,
-            _keep("__meta_kubernetes_pod_container_port_number", port),
-            {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "instance"},
-        ],
-    }
+def _pod_is_instance() -> dict[str, Any]:
+    """The pod name is the replica's INSTANCE_ID: `up` and the backend's own series name the same instance."""
+    return {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "instance"}
 
 
 def _label_name(key: str) -> str:
@@ -105,21 +92,36 @@ def _label_name(key: str) -> str:
 
 
 def _kubernetes_jobs(targets: KubernetesTargets) -> list[dict[str, Any]]:
-    backends = _pod_job(
-        BACKEND_JOB, targets.namespace, targets.backend_labels, targets.backend_port, honor_labels=True
-    )
-    nginx = _pod_job(
-        NGINX_JOB, targets.controller_namespace, targets.controller_labels, targets.controller_metrics_port
-    )
-    # The F5 controller prefixes the stub_status metrics (`nginx_ingress_nginx_connections_active`); renamed
-    # to the exporter's names, so the dashboard reads the same series on both targets.
-    nginx["metric_relabel_configs"] = [
-        {
-            "source_labels": ["__name__"],
-            "regex": "nginx_ingress_(nginx_.*)",
-            "target_label": "__name__",
-            "replacement": "$1",
-        }
+    # EndpointSlices list not-ready pods too (`ready: false`), so a replica failing readiness stays scraped
+    # and its `brain_backend_ready` 0 is seen.
+    backends = {
+        "job_name": BACKEND_JOB,
+        "honor_labels": True,
+        "kubernetes_sd_configs": [{"role": "endpointslice", "namespaces": {"names": [targets.namespace]}}],
+        "relabel_configs": [_keep("__meta_kubernetes_service_name", targets.backend_service), _pod_is_instance()],
+    }
+    controllers = [
+        _keep(f"__meta_kubernetes_pod_label_{_label_name(key)}", value)
+        for key, value in targets.controller_labels.items()
     ]
+    nginx = {
+        "job_name": NGINX_JOB,
+        "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [targets.controller_namespace]}}],
+        "relabel_configs": [
+            *controllers,
+            _keep("__meta_kubernetes_pod_container_port_number", targets.controller_metrics_port),
+            _pod_is_instance(),
+        ],
+        # The F5 controller prefixes the stub_status metrics (`nginx_ingress_nginx_connections_active`):
+        # renamed to the exporter's names, so the dashboard reads the same series on both targets.
+        "metric_relabel_configs": [
+            {
+                "source_labels": ["__name__"],
+                "regex": "nginx_ingress_(nginx_.*)",
+                "target_label": "__name__",
+                "replacement": "$1",
+            }
+        ],
+    }
     autoscaler = {"job_name": AUTOSCALER_JOB, "static_configs": [{"targets": [targets.kube_state_metrics]}]}
     return [backends, nginx, autoscaler]

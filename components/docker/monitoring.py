@@ -12,7 +12,7 @@ import pulumi_random as random
 from components.args import MonitoringArgs
 from components.docker.image import pulled_image
 from components.docker.platform import Platform
-from monitoring import RULES_FILE, StaticTarget, render_dashboard, render_prometheus_config, render_rules
+from monitoring import DASHBOARD_UID, RULES_FILE, StaticTarget, render_dashboard, render_prometheus_config, render_rules
 from monitoring.grafana import as_yaml, dashboard_provider, datasource
 
 PROMETHEUS_PORT = 9090
@@ -101,7 +101,7 @@ class Monitoring(pulumi.ComponentResource):
                     content=as_yaml(dashboard_provider(GRAFANA_DASHBOARDS)),
                 ),
                 docker.ContainerUploadArgs(
-                    file=f"{GRAFANA_DASHBOARDS}/brain.json", content=render_dashboard(with_autoscaler=False)
+                    file=f"{GRAFANA_DASHBOARDS}/{DASHBOARD_UID}.json", content=render_dashboard(with_autoscaler=False)
                 ),
             ],
             published=(GRAFANA_PORT, settings.grafana_port),

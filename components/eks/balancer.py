@@ -21,6 +21,8 @@ CONTROLLER_REPLICAS = 2
 CONTROLLER_LABELS = {"app.kubernetes.io/name": "nginx-ingress", "app.kubernetes.io/instance": "brain"}
 INGRESS_CLASS = "nginx"
 STATUS_PORT = 8080
+METRICS_PORT = 9113
+"""The controllers' Prometheus endpoint (chart value `prometheus.port`); monitoring scrapes it on each pod."""
 LB_METHODS = {
     "round_robin": "round_robin",
     "least_conn": "least_conn",
@@ -157,7 +159,7 @@ def _controller_values(settings: BalancerConfig, vpc_cidr: str) -> dict[str, obj
             "nginxStatus": {"enable": True, "port": STATUS_PORT, "allowCidrs": vpc_cidr},
             "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
         },
-        "prometheus": {"create": True, "port": 9113},
+        "prometheus": {"create": True, "port": METRICS_PORT},
     }
 
 

@@ -72,6 +72,6 @@ def test_grafana_is_provisioned_with_a_secret_admin_password_and_no_anonymous_ac
     assert source["url"] == "http://brain-prometheus:9090" and source["uid"] == "prometheus"
     (provider,) = yaml.safe_load(uploads["/etc/grafana/provisioning/dashboards/brain.yaml"])["providers"]
     assert provider["options"]["path"] == "/etc/grafana/dashboards"
-    dashboard = json.loads(uploads["/etc/grafana/dashboards/brain.json"])
+    dashboard = json.loads(uploads["/etc/grafana/dashboards/brain-load-distribution.json"])
     assert dashboard["uid"] == "brain-load-distribution"
     assert not any("Autoscaler" in panel["title"] for panel in dashboard["panels"]), "no autoscaler on docker"

@@ -14,8 +14,7 @@ BACKENDS = [StaticTarget(f"backend-{n}", f"backend-{n}:8000") for n in (1, 2, 3)
 NGINX = StaticTarget("brain-nginx", "brain-nginx-exporter:9113")
 CLUSTER = KubernetesTargets(
     namespace="brain",
-    backend_labels={"app.kubernetes.io/name": "brain-backend"},
-    backend_port=8000,
+    backend_service="brain-backend",
     controller_namespace="nginx-ingress",
     controller_labels={"app.kubernetes.io/name": "nginx-ingress"},
     controller_metrics_port=9113,
@@ -56,13 +55,13 @@ def test_cluster_config_discovers_replicas_controllers_and_kube_state_metrics() 
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert set(jobs) == {"brain-backend", "nginx", "kube-state-metrics"}
     backend = jobs["brain-backend"]
-    assert backend["kubernetes_sd_configs"] == [{"role": "pod", "namespaces": {"names": ["brain"]}}]
-    assert {"source_labels": ["__meta_kubernetes_pod_label_app_kubernetes_io_name"], "regex": "brain-backend",
-            "action": "keep"} in backend["relabel_configs"]
-    assert {"source_labels": ["__meta_kubernetes_pod_container_port_number"], "regex": "8000",
-            "action": "keep"} in backend["relabel_configs"]
-    # The pod name is the replica's INSTANCE_ID: `up` and the backend's own series name the same instance.
-    assert {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "instance"} in backend["relabel_configs"]
+    # EndpointSlices, not pods by label: the Service's own selection, ready or not.
+    assert backend["kubernetes_sd_configs"] == [{"role": "endpointslice", "namespaces": {"names": ["brain"]}}]
+    assert backend["relabel_configs"] == [
+        {"source_labels": ["__meta_kubernetes_service_name"], "regex": "brain-backend", "action": "keep"},
+        {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "instance"},
+    ]
+    assert backend["honor_labels"] is True
     nginx = jobs["nginx"]
     assert nginx["kubernetes_sd_configs"] == [{"role": "pod", "namespaces": {"names": ["nginx-ingress"]}}]
     (rename,) = nginx["metric_relabel_configs"]
