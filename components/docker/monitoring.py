@@ -49,10 +49,12 @@ class Monitoring(pulumi.ComponentResource):
         prometheus_config = pulumi.Output.from_input(args.backend.names).apply(
             lambda names: render_prometheus_config(settings, (_backend_targets(names, args.backend.port), nginx))
         )
+        # Kept by `pulumi destroy` and replacements (the metrics history), but not protected: unlike the data
+        # tier's volumes, losing it loses no user data, so it must not block a destroy.
         data = docker.Volume(
             f"{name}-prometheus-data",
             docker.VolumeArgs(name=f"{name}-prometheus-data"),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
         prometheus_name = f"{name}-prometheus"
         self._container(

@@ -11,7 +11,9 @@ from tools.program import run_program
 def test_components_parent_their_children(stack: str, target: str) -> None:
     run = run_program(stack)
     components = {resource.urn for resource in run.resources if resource.type.startswith(f"brain:{target}:")}
-    assert len(components) == 4, f"expected Platform, DataTier, BackendReplicaSet and Balancer, got {components}"
+    assert len(components) == 5, (
+        f"expected Platform, DataTier, BackendReplicaSet, Balancer and Monitoring, got {components}"
+    )
     for resource in run.resources:
         if resource.type.startswith("brain:"):
             assert resource.parent is not None and resource.parent.endswith(f"pulumi:pulumi:Stack::brain-{stack}")

@@ -40,6 +40,7 @@ def test_prometheus_scrapes_every_replica_by_name_and_loads_the_rules() -> None:
     prometheus = run.named("brain-prometheus")
     assert "--storage.tsdb.retention.time=30d" in prometheus.inputs["command"]
     assert prometheus.inputs["volumes"] == [{"volumeName": "brain-prometheus-data", "containerPath": "/prometheus"}]
+    assert run.named("brain-prometheus-data").retain_on_delete, "a destroy or replacement must keep the history"
 
 
 def test_uis_are_published_on_loopback_at_the_configured_ports() -> None:
