@@ -43,3 +43,15 @@ def test_dashboards_differ_only_by_the_autoscaler_panel(renders: dict[str, Path]
     prod_titles = [panel["title"] for panel in prod["panels"]]
     assert prod_titles[: len(dev_titles)] == dev_titles
     assert prod_titles[len(dev_titles) :] == ["Autoscaler replicas: current / desired / max"]
+
+
+def test_render_diff_shows_a_changed_alert_threshold(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    assert main(["--stack", "dev", "--out", str(old)]) == 0
+    assert main(["--stack", "dev", "--out", str(new), "--set", "monitoring.alerts.p95_latency_ms=800"]) == 0
+    capsys.readouterr()
+    assert main(["--diff", str(old), str(new)]) == 0
+    text = capsys.readouterr().out
+    assert "**Monitoring**" in text, text
+    assert "-    expr: instance:brain_http_request_duration_seconds:p95_rate5m > 0.5" in text, text
+    assert "+    expr: instance:brain_http_request_duration_seconds:p95_rate5m > 0.8" in text, text
