@@ -120,7 +120,12 @@ CLUSTER_AUTOSCALER = PodGroup("cluster-autoscaler", Requests(100, 300))
 INGRESS_CONTROLLERS = PodGroup("ingress controller", Requests(100, 128), replicas=2)
 """The F5 NGINX Ingress Controller release: two replicas at its chart's default requests."""
 PROMETHEUS = PodGroup("prometheus", Requests(500, 2048))
-"""monitoring.enabled: the Prometheus server, budgeted (the chart sets no requests by default)."""
+"""monitoring.enabled: the Prometheus server (components/eks/monitoring.py requests exactly this)."""
+KUBE_STATE_METRICS = PodGroup("kube-state-metrics", Requests(50, 128))
+"""monitoring.enabled: kube-state-metrics, for the autoscaler's metrics (requested exactly, as Prometheus; one
+small cluster's objects keep it at a few millicores)."""
+GRAFANA = PodGroup("grafana", Requests(50, 256))
+"""monitoring.enabled: Grafana (requested exactly, as Prometheus; one dashboard, idle between viewers)."""
 QDRANT = PodGroup("qdrant", Requests(500, 1024))
 """Qdrant's one pod, budgeted."""
 IN_CLUSTER_STORES = PodGroup("postgres and redis", Requests(500, 1024), replicas=2)
@@ -183,7 +188,7 @@ def pods_at_hpa_maximum(
         CLUSTER_AUTOSCALER,
         INGRESS_CONTROLLERS,
         QDRANT,
-        *([PROMETHEUS] if monitoring else []),
+        *([PROMETHEUS, KUBE_STATE_METRICS, GRAFANA] if monitoring else []),
         *([IN_CLUSTER_STORES] if in_cluster_data else []),
     ]
 

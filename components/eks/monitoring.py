@@ -20,6 +20,7 @@ from components.args import MonitoringArgs
 from components.config import MonitoringConfig
 from components.eks.balancer import CONTROLLER_LABELS, CONTROLLER_NAMESPACE, METRICS_PORT
 from components.eks.cluster import Platform
+from components.node_capacity import GRAFANA, KUBE_STATE_METRICS, PROMETHEUS, PodGroup
 from monitoring import DASHBOARD_UID, RULES_FILE, KubernetesTargets, render_dashboard, render_prometheus_config, render_rules
 from monitoring.grafana import dashboard_provider, datasource
 
@@ -29,7 +30,7 @@ PROMETHEUS_RELEASE = "prometheus"
 PROMETHEUS_STORAGE = "20Gi"
 CONFIG_OVERRIDE = "brain-config"
 """The chart mounts ConfigMap `<release>-<server.configMapOverrideName>` instead of rendering its own."""
-KUBE_STATE_METRICS = f"{PROMETHEUS_RELEASE}-kube-state-metrics"
+KUBE_STATE_METRICS_SERVICE = f"{PROMETHEUS_RELEASE}-kube-state-metrics"
 """The chart's kube-state-metrics subchart Service (release name + subchart), port 8080."""
 GRAFANA_CHART_REPO = "https://grafana-community.github.io/helm-charts"
 GRAFANA_CHART_VERSION = "11.6.1"
@@ -84,9 +85,10 @@ class Monitoring(pulumi.ComponentResource):
                         "configMapOverrideName": CONFIG_OVERRIDE,
                         "retention": settings.retention,
                         "persistentVolume": {"size": PROMETHEUS_STORAGE, "storageClass": platform.storage_class},
+                        "resources": _requests(PROMETHEUS),
                     },
                     # For the autoscaler's panel and its at-maximum alert.
-                    "kube-state-metrics": {"enabled": True},
+                    "kube-state-metrics": {"enabled": True, "resources": _requests(KUBE_STATE_METRICS)},
                     "alertmanager": {"enabled": False},
                     "prometheus-node-exporter": {"enabled": False},
                     "prometheus-pushgateway": {"enabled": False},
@@ -122,6 +124,7 @@ class Monitoring(pulumi.ComponentResource):
                 namespace=namespace,
                 values={
                     "image": {"registry": "docker.io", "repository": grafana_image, "tag": grafana_tag},
+                    "resources": _requests(GRAFANA),
                     "admin": {
                         "existingSecret": admin.metadata.name,
                         "userKey": "admin-user",
@@ -166,6 +169,11 @@ class Monitoring(pulumi.ComponentResource):
                 controller_namespace=CONTROLLER_NAMESPACE,
                 controller_labels=CONTROLLER_LABELS,
                 controller_metrics_port=METRICS_PORT,
-                kube_state_metrics=f"{KUBE_STATE_METRICS}.{namespace}.svc:8080",
+                kube_state_metrics=f"{KUBE_STATE_METRICS_SERVICE}.{namespace}.svc:8080",
             ),
         )
+
+
+def _requests(pods: PodGroup) -> dict[str, dict[str, str]]:
+    """A chart's `resources` value: the requests the node capacity check budgets for these pods."""
+    return {"requests": {"cpu": f"{pods.requests.cpu_millis}m", "memory": f"{pods.requests.memory_mib}Mi"}}

@@ -29,7 +29,7 @@ def test_prometheus_chart_mounts_our_config_map() -> None:
     rules = yaml.safe_load(config_map["data"]["brain-rules.yml"])
     assert "BrainAutoscalerAtMax" in {rule.get("alert") for group in rules["groups"] for rule in group["rules"]}
     assert release["values"]["server"]["retention"] == "30d"
-    assert release["values"]["kube-state-metrics"] == {"enabled": True}
+    assert release["values"]["kube-state-metrics"]["enabled"] is True
     assert "brain-prometheus-config" in {
         urn.split("::")[-1] for urn in run.named("brain-prometheus").depends_on
     }, "the release must wait for the ConfigMap its pod mounts"
