@@ -73,7 +73,9 @@ def _static_job(name: str, targets: Sequence[StaticTarget], honor_labels: bool =
     if honor_labels:
         # The backend labels its own series with `instance`; keep that over the target's.
         job["honor_labels"] = True
-    job["static_configs"] = [{"targets": [target.address], "labels": {"instance": target.instance}} for target in targets]
+    job["static_configs"] = [
+        {"targets": [target.address], "labels": {"instance": target.instance}} for target in targets
+    ]
     return job
 
 
@@ -87,7 +89,8 @@ def _pod_is_instance() -> dict[str, Any]:
 
 
 def _label_name(key: str) -> str:
-    """How Kubernetes discovery spells a pod label in its meta labels (`app.kubernetes.io/name` -> `app_kubernetes_io_name`)."""
+    """How Kubernetes discovery spells a pod label in its meta labels: `app.kubernetes.io/name` becomes
+    `app_kubernetes_io_name`."""
     return "".join(char if char.isalnum() else "_" for char in key)
 
 

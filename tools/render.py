@@ -5,7 +5,8 @@
 
 Runs the real program under Pulumi mocks (tools/program.py): no Pulumi CLI, Docker or cloud credentials.
 Writes `resources.json`, `nginx.conf` (when a container receives one), `manifests/*.yaml` (Kubernetes
-objects) and `monitoring/` (prometheus.yml, rules, dashboard JSON); prints a table of resources by type. Invalid config or `--set`: exit status 2, nothing written.
+objects) and `monitoring/` (prometheus.yml, rules, dashboard JSON); prints a table of resources by type.
+Invalid config or `--set`: exit status 2, nothing written.
 """
 
 from __future__ import annotations

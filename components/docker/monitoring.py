@@ -12,7 +12,14 @@ import pulumi_random as random
 from components.args import MonitoringArgs
 from components.docker.image import pulled_image
 from components.docker.platform import Platform
-from monitoring import DASHBOARD_UID, RULES_FILE, StaticTarget, render_dashboard, render_prometheus_config, render_rules
+from monitoring import (
+    DASHBOARD_UID,
+    RULES_FILE,
+    StaticTarget,
+    render_dashboard,
+    render_prometheus_config,
+    render_rules,
+)
 from monitoring.grafana import as_yaml, dashboard_provider, datasource
 
 PROMETHEUS_PORT = 9090
@@ -128,7 +135,11 @@ class Monitoring(pulumi.ComponentResource):
         depends_on: Sequence[pulumi.Resource] = (),
     ) -> docker.Container:
         """A container on the private network, its port (inside, outside) published on 127.0.0.1 only."""
-        ports = [docker.ContainerPortArgs(internal=published[0], external=published[1], ip="127.0.0.1")] if published else None
+        ports = (
+            [docker.ContainerPortArgs(internal=published[0], external=published[1], ip="127.0.0.1")]
+            if published
+            else None
+        )
         return docker.Container(
             name,
             docker.ContainerArgs(

@@ -21,7 +21,14 @@ from components.config import MonitoringConfig
 from components.eks.balancer import CONTROLLER_LABELS, CONTROLLER_NAMESPACE, METRICS_PORT
 from components.eks.cluster import Platform
 from components.node_capacity import GRAFANA, KUBE_STATE_METRICS, PROMETHEUS, PodGroup
-from monitoring import DASHBOARD_UID, RULES_FILE, KubernetesTargets, render_dashboard, render_prometheus_config, render_rules
+from monitoring import (
+    DASHBOARD_UID,
+    RULES_FILE,
+    KubernetesTargets,
+    render_dashboard,
+    render_prometheus_config,
+    render_rules,
+)
 from monitoring.grafana import dashboard_provider, datasource
 
 PROMETHEUS_CHART_REPO = "https://prometheus-community.github.io/helm-charts"
@@ -66,7 +73,9 @@ class Monitoring(pulumi.ComponentResource):
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-prometheus-config",
             k8s.core.v1.ConfigMapInitArgs(
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{PROMETHEUS_RELEASE}-{CONFIG_OVERRIDE}", namespace=namespace),
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"{PROMETHEUS_RELEASE}-{CONFIG_OVERRIDE}", namespace=namespace
+                ),
                 data={"prometheus.yml": prometheus_config, RULES_FILE: render_rules(settings.alerts)},
             ),
             opts=pulumi.ResourceOptions(parent=self),

@@ -9,7 +9,14 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.support.processes import LOOPBACK, STARTUP_TIMEOUT_SECONDS, ManagedProcess, free_port, require_binary, wait_until
+from tests.support.processes import (
+    LOOPBACK,
+    STARTUP_TIMEOUT_SECONDS,
+    ManagedProcess,
+    free_port,
+    require_binary,
+    wait_until,
+)
 
 QUERY_TIMEOUT_SECONDS = 10
 
@@ -68,7 +75,9 @@ class PrometheusServer(ManagedProcess):
             values[instance] = float(series["value"][1])
         return values
 
-    def query_range(self, expr: str, start: float, end: float, step: float) -> list[tuple[dict[str, str], list[tuple[float, float]]]]:
+    def query_range(
+        self, expr: str, start: float, end: float, step: float
+    ) -> list[tuple[dict[str, str], list[tuple[float, float]]]]:
         """A range query: (labels, [(time, value)]) per series."""
         data = self.api("query_range", query=expr, start=f"{start:.3f}", end=f"{end:.3f}", step=f"{step:g}")
         return [

@@ -33,7 +33,9 @@ def test_prometheus_scrapes_every_replica_by_name_and_loads_the_rules() -> None:
     assert backend["static_configs"] == [
         {"targets": [f"backend-{n}:8100"], "labels": {"instance": f"backend-{n}"}} for n in range(1, 5)
     ]
-    assert nginx["static_configs"] == [{"targets": ["brain-nginx-exporter:9113"], "labels": {"instance": "brain-nginx"}}]
+    assert nginx["static_configs"] == [
+        {"targets": ["brain-nginx-exporter:9113"], "labels": {"instance": "brain-nginx"}}
+    ]
     assert config["rule_files"] == ["brain-rules.yml"]
     rules = yaml.safe_load(uploads["/etc/prometheus/brain-rules.yml"])
     assert {group["name"] for group in rules["groups"]} == {"brain-load-distribution", "brain-alerts"}

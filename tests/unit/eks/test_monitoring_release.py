@@ -44,7 +44,8 @@ def test_nginx_job_scrapes_the_controllers_metrics_port() -> None:
     port_rule = {"source_labels": ["__meta_kubernetes_pod_container_port_number"],
                  "regex": str(int(controller["prometheus"]["port"])), "action": "keep"}
     assert port_rule in nginx["relabel_configs"]
-    assert nginx["kubernetes_sd_configs"][0]["namespaces"]["names"] == [reveal(run.named("brain-ingress").inputs)["namespace"]]
+    controller_namespace = reveal(run.named("brain-ingress").inputs)["namespace"]
+    assert nginx["kubernetes_sd_configs"][0]["namespaces"]["names"] == [controller_namespace]
 
 
 def test_grafana_is_provisioned_with_a_secret_admin_and_no_anonymous_access() -> None:

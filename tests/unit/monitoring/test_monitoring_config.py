@@ -16,7 +16,11 @@ BAD_MONITORING = [
     ("monitoring.retention=1h", "brain:monitoring.retention", "from 2h to 10y"),
     ("monitoring.retention=1d7d", "brain:monitoring.retention", "Prometheus duration"),
     ("monitoring.alerts.error_ratio_percent=0", "brain:monitoring.alerts.error_ratio_percent", "greater than 0"),
-    ("monitoring.alerts.error_ratio_percent=150", "brain:monitoring.alerts.error_ratio_percent", "less than or equal to 100"),
+    (
+        "monitoring.alerts.error_ratio_percent=150",
+        "brain:monitoring.alerts.error_ratio_percent",
+        "less than or equal to 100",
+    ),
     ("monitoring.alerts.p95_latency_ms=0", "brain:monitoring.alerts.p95_latency_ms", "greater than or equal to 1"),
     ("monitoring.alerts.traffic_share_factor=1", "brain:monitoring.alerts.traffic_share_factor", "greater than 1"),
     ("monitoring.alerts.p95_latency=500", "brain:monitoring.alerts.p95_latency", "not a known key"),
@@ -29,7 +33,9 @@ BAD_MONITORING = [
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 @pytest.mark.parametrize(("override", "key", "allowed"), BAD_MONITORING, ids=[case[0] for case in BAD_MONITORING])
-def test_bad_monitoring_config_is_rejected_before_any_resource(stack: str, override: str, key: str, allowed: str) -> None:
+def test_bad_monitoring_config_is_rejected_before_any_resource(
+    stack: str, override: str, key: str, allowed: str
+) -> None:
     registered: list[RegisteredResource] = []
     with pytest.raises(ConfigError) as raised:
         run_program(stack, [override], registered=registered)

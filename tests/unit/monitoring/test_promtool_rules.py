@@ -50,7 +50,12 @@ UP_AND_READY = {
         _alert("BrainBackendDown", "2m30s", []),
         _alert(
             "BrainBackendDown", "4m",
-            [_fired("critical", "Backend backend-1 is down: Prometheus cannot scrape it", **BACKEND, instance="backend-1")],
+            [
+                _fired(
+                    "critical", "Backend backend-1 is down: Prometheus cannot scrape it",
+                    **BACKEND, instance="backend-1",
+                )
+            ],
         ),
         _alert("BrainBackendNotReady", "2m", []),
         _alert(
@@ -68,7 +73,8 @@ UP_AND_READY = {
             [
                 _fired(
                     "warning",
-                    "Backend backend-1 is not subscribed to the broadcast channel: its WebSocket clients miss broadcasts",
+                    "Backend backend-1 is not subscribed to the broadcast channel: "
+                    "its WebSocket clients miss broadcasts",
                     **BACKEND, instance="backend-1",
                 )
             ],
@@ -86,7 +92,12 @@ ERRORS = {
         _alert("BrainBackendErrorRatioHigh", "4m", []),
         _alert(
             "BrainBackendErrorRatioHigh", "15m",
-            [_fired("critical", "Backend backend-1 answers 10% of requests with 5xx (threshold 5 %)", instance="backend-1")],
+            [
+                _fired(
+                    "critical", "Backend backend-1 answers 10% of requests with 5xx (threshold 5 %)",
+                    instance="backend-1",
+                )
+            ],
         ),
     ],
 }
@@ -116,7 +127,8 @@ LATENCY = {
 
 UNEVEN = {
     "input_series": [
-        _requests("backend-1", 700), _requests("backend-2", 100), _requests("backend-3", 100), _requests("backend-4", 100),
+        _requests("backend-1", 700),
+        *(_requests(f"backend-{n}", 100) for n in (2, 3, 4)),
     ],
     "alert_rule_test": [
         # Fair share is 1/4: backend-1's 70 % is above twice that; the others' 10 % are not.
@@ -141,7 +153,10 @@ WEIGHTED_SHARES = {
         _requests("backend-1", 240), _requests("backend-1", 60, status="503"),
         _requests("backend-2", 150), _requests("backend-3", 150),
         # Prometheus' own scrapes are no client traffic: they must not flatten the shares.
-        _series("brain_http_requests_total", "0+1000x30", instance="backend-3", method="GET", path="/metrics", status="200"),
+        _series(
+            "brain_http_requests_total", "0+1000x30",
+            instance="backend-3", method="GET", path="/metrics", status="200",
+        ),
     ],
     "promql_expr_test": [
         {
@@ -221,6 +236,17 @@ def _write_rules(directory: Path, thresholds: AlertThresholds = AlertThresholds(
     return path
 
 
+def _run_rule_tests(directory: Path, case: dict[str, Any]) -> None:
+    """`promtool test rules` on one case (series, expected alerts and samples) against the rules in `directory`."""
+    test_file = directory / "test.yml"
+    test_file.write_text(
+        yaml.safe_dump(
+            {"rule_files": [RULES_FILE], "evaluation_interval": "1m", "tests": [{"interval": "1m", **case}]}
+        )
+    )
+    promtool("test", "rules", test_file, cwd=directory)
+
+
 def test_promtool_accepts_the_rules_file(tmp_path: Path) -> None:
     output = promtool("check", "rules", _write_rules(tmp_path))
     assert "SUCCESS" in output, output
@@ -229,11 +255,7 @@ def test_promtool_accepts_the_rules_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize("case", CASES)
 def test_rules_behave_on_synthetic_series(case: str, tmp_path: Path) -> None:
     _write_rules(tmp_path)
-    test_file = tmp_path / "test.yml"
-    test_file.write_text(
-        yaml.safe_dump({"rule_files": [RULES_FILE], "evaluation_interval": "1m", "tests": [{"interval": "1m", **CASES[case]}]})
-    )
-    promtool("test", "rules", test_file, cwd=tmp_path)
+    _run_rule_tests(tmp_path, CASES[case])
 
 
 def test_every_alert_has_a_firing_and_a_silent_case() -> None:
@@ -251,8 +273,4 @@ def test_thresholds_come_from_config(tmp_path: Path) -> None:
     """With a 20 % error threshold, backend-1's 10 % no longer fires."""
     _write_rules(tmp_path, AlertThresholds(error_ratio_percent=20))
     quiet = {**ERRORS, "alert_rule_test": [_alert("BrainBackendErrorRatioHigh", "15m", [])]}
-    test_file = tmp_path / "test.yml"
-    test_file.write_text(
-        yaml.safe_dump({"rule_files": [RULES_FILE], "evaluation_interval": "1m", "tests": [{"interval": "1m", **quiet}]})
-    )
-    promtool("test", "rules", test_file, cwd=tmp_path)
+    _run_rule_tests(tmp_path, quiet)
