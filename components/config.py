@@ -26,8 +26,6 @@ NAMESPACE = "brain"
 BACKEND_IDLE_TIMEOUT_SECONDS = 75
 """How long the backends keep an idle keep-alive connection (the reference backend's default)."""
 
-PROMETHEUS_PORT = 9090
-"""docker: the host port Prometheus is published on when `monitoring.enabled` (components/docker/monitoring.py)."""
 DATA_PORTS = {"postgres": 5432, "redis": 6379, "qdrant": 6333}
 """docker: the host ports the data tier is published on when `data.publish_ports` (components/docker/data_tier.py)."""
 
@@ -225,8 +223,9 @@ _DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
 _NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
 _TAG = r"[\w][\w.-]{0,127}"
-# The digests a registry and the Docker engine verify (go-digest's registered algorithms, lowercase hex).
-_DIGEST = "sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128}"
+# A sha256 digest (lowercase hex, as go-digest verifies it): the one algorithm registries use, and the one the charts
+# here take (Grafana's `image.sha` is the hex after `@sha256:`).
+_DIGEST = "sha256:[a-f0-9]{64}"
 IMAGE_REFERENCE = re.compile(rf"(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?", re.ASCII)
 VERSION_TAG = re.compile(
     r"v?(?P<major>[0-9]+)\.(?P<minor>[0-9]+)(?:\.(?P<patch>[0-9]+))?(?:\.[0-9]+)*(?:[-_][\w.-]*)?", re.ASCII
@@ -653,11 +652,54 @@ class NetworkConfig(_Strict):
     )
 
 
-class MonitoringConfig(_Strict):
-    """Prometheus scraping every replica's /metrics."""
+_PROMETHEUS_UNITS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
 
-    enabled: bool = False
+
+def prometheus_seconds(value: str) -> float:
+    """Seconds in a Prometheus duration such as `1m30s`."""
+    return sum(int(amount) * _PROMETHEUS_UNITS[unit] for amount, unit in re.findall(r"([0-9]+)(ms|[ywdhms])", value))
+
+
+def _prometheus_duration(low: float, high: float, expected: str) -> TextRule:
+    """A Prometheus duration (units largest first, each once) from `low` to `high` seconds."""
+    pattern = "(?=[0-9])" + "".join(f"(?:[0-9]+{unit})?" for unit in _PROMETHEUS_UNITS)
+    return _text(pattern, expected, lambda value: low <= prometheus_seconds(value) <= high, _add_unit("s"))
+
+
+class AlertThresholds(_Strict):
+    """When the alert rules fire (the same in dev and prod)."""
+
+    error_ratio_percent: Annotated[float, Field(gt=0, le=100)] = 5
+    """A replica's share of 5xx answers, held for 5 minutes."""
+    p95_latency_ms: Annotated[int, Field(ge=1, le=600_000)] = 500
+    """A replica's 95th percentile latency, held for 10 minutes."""
+    traffic_share_factor: Annotated[float, Field(gt=1, le=100)] = 2
+    """A replica taking more than this many times its fair share (1/N) of the requests, held for 10 minutes."""
+
+
+class MonitoringConfig(_Strict):
+    """Prometheus (backends and nginx scraped, rules, alerts) and Grafana with the load-distribution dashboard."""
+
+    enabled: bool = True
     prometheus_image: PinnedImage = "prom/prometheus:v3.7.3"
+    exporter_image: PinnedImage = "nginx/nginx-prometheus-exporter:1.4.0"
+    grafana_image: PinnedImage = "grafana/grafana:12.4.3"
+    prometheus_port: Port = 9090
+    """docker: Prometheus on 127.0.0.1 at this port."""
+    grafana_port: Port = 3000
+    """docker: Grafana on 127.0.0.1 at this port."""
+    scrape_interval: Annotated[
+        str,
+        _prometheus_duration(
+            1, 60, "a Prometheus duration from 1s to 1m such as 15s (the rules' 5m windows need several scrapes)"
+        ),
+    ] = "15s"
+    """How often every target is scraped and the rules evaluated."""
+    retention: Annotated[
+        str, _prometheus_duration(2 * 3600, 10 * 365 * 86400, "a Prometheus duration from 2h to 10y such as 15d")
+    ] = "15d"
+    """How long Prometheus keeps samples."""
+    alerts: AlertThresholds = AlertThresholds()
 
 
 class StackConfig(_Strict):
@@ -679,7 +721,10 @@ def published_host_ports(config: StackConfig) -> list[tuple[str, int]]:
         return []
     ports = [("balancer.port", config.balancer.port)]
     if config.monitoring.enabled:
-        ports.append(("monitoring.enabled (Prometheus)", PROMETHEUS_PORT))
+        ports += [
+            ("monitoring.prometheus_port", config.monitoring.prometheus_port),
+            ("monitoring.grafana_port", config.monitoring.grafana_port),
+        ]
     if config.data.publish_ports:
         ports += [(f"data.publish_ports ({service})", port) for service, port in DATA_PORTS.items()]
     return ports
@@ -693,7 +738,8 @@ def unique_ports(ports: Iterable[tuple[str, int]]) -> list[str]:
         if port not in first:
             first[port] = key
             continue
-        hint = "; give balancer.port another port" if "balancer.port" in (first[port], key) else ""
+        settable = [name for name in (first[port], key) if " " not in name]  # not "data.publish_ports (redis)"
+        hint = f"; give {' or '.join(settable)} another port" if settable else ""
         problems.append(f"{first[port]} and {key} both publish host port {port}{hint}")
     return problems
 

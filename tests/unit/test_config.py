@@ -203,7 +203,9 @@ def test_cache_engine_version_that_does_not_fit_the_engine_is_refused(engine: st
     ("overrides", "clash"),
     [
         (["balancer.port=9090", "monitoring.enabled=true"],
-         "brain:balancer.port and monitoring.enabled (Prometheus) both publish host port 9090"),
+         "brain:balancer.port and monitoring.prometheus_port both publish host port 9090"),
+        (["monitoring.grafana_port=6379", "data.publish_ports=true"],
+         "brain:monitoring.grafana_port and data.publish_ports (redis) both publish host port 6379"),
         (["balancer.port=5432", "data.publish_ports=true"],
          "brain:balancer.port and data.publish_ports (postgres) both publish host port 5432"),
         (["balancer.port=6333", "data.publish_ports=true"],
@@ -219,7 +221,8 @@ def test_two_containers_never_publish_the_same_host_port(overrides: list[str], c
 
 
 def test_a_published_port_is_only_checked_where_it_is_published() -> None:
-    assert parse_stack_config({"target": "docker", "balancer": {"port": 9090}}).balancer.port == 9090
+    unmonitored = {"target": "docker", "balancer": {"port": 9090}, "monitoring": {"enabled": False}}
+    assert parse_stack_config(unmonitored).balancer.port == 9090
     assert parse_stack_config({"target": "docker", "balancer": {"port": 5432}}).balancer.port == 5432
     balancer = {**EKS["balancer"], "port": 9090}
     monitored = parse_stack_config({**EKS, "balancer": balancer, "monitoring": {"enabled": True}})
@@ -227,10 +230,10 @@ def test_a_published_port_is_only_checked_where_it_is_published() -> None:
 
 
 def test_unique_ports_names_both_keys_of_every_clash() -> None:
-    ports = [("balancer.port", 8000), ("monitoring.grafana", 3000), ("monitoring.exporter", 8000), ("x", 3000)]
+    ports = [("balancer.port", 8000), ("a (fixed)", 3000), ("b.port", 8000), ("c (fixed)", 3000)]
     assert unique_ports(ports) == [
-        "balancer.port and monitoring.exporter both publish host port 8000; give balancer.port another port",
-        "monitoring.grafana and x both publish host port 3000",
+        "balancer.port and b.port both publish host port 8000; give balancer.port or b.port another port",
+        "a (fixed) and c (fixed) both publish host port 3000",
     ]
 
 

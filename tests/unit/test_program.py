@@ -16,7 +16,9 @@ def test_components_parent_their_children(stack: str, target: str) -> None:
         for resource in run.resources
         if resource.urn in components and (resource.parent or "").endswith(f"pulumi:pulumi:Stack::brain-{stack}")
     }
-    assert len(top_level) == 4, f"expected Platform, DataTier, BackendReplicaSet and Balancer, got {top_level}"
+    assert len(top_level) == 5, (
+        f"expected Platform, DataTier, BackendReplicaSet, Balancer and Monitoring, got {top_level}"
+    )
     for resource in run.resources:
         if resource.urn not in top_level:  # a resource, or a component inside one (e.g. the balancer's issuer)
             assert resource.parent in components, f"{resource.urn} is not parented to a component"

@@ -29,3 +29,23 @@ def test_prometheus_chart_gets_the_image_in_parts(image: str, expected: dict[str
     run = run_program("prod", ["monitoring.enabled=true", f"monitoring.prometheus_image={image}"])
     (release,) = [r for r in run.of_type("kubernetes:helm.sh/v3:Release") if r.inputs.get("chart") == "prometheus"]
     assert reveal(release.inputs)["values"]["server"]["image"] == expected, release.name
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        (
+            "grafana/grafana:12.4.3",
+            {"registry": "docker.io", "repository": "grafana/grafana", "tag": "12.4.3", "sha": ""},
+        ),
+        (
+            f"mirror.example.com/grafana/grafana:12.4.3@{DIGEST}",
+            {"registry": "mirror.example.com", "repository": "grafana/grafana", "tag": "12.4.3", "sha": "ab" * 32},
+        ),
+    ],
+)
+def test_grafana_chart_gets_registry_repository_tag_and_sha(image: str, expected: dict[str, str]) -> None:
+    """The Grafana chart writes `registry/repository:tag`, and `@sha256:<sha>` after it when `sha` is set."""
+    run = run_program("prod", ["monitoring.enabled=true", f"monitoring.grafana_image={image}"])
+    (release,) = [r for r in run.of_type("kubernetes:helm.sh/v3:Release") if r.inputs.get("chart") == "grafana"]
+    assert reveal(release.inputs)["values"]["image"] == expected, release.name
