@@ -33,6 +33,14 @@ if config.monitoring.enabled:
         "brain", MonitoringArgs(platform=platform, settings=config.monitoring, backend=backend.endpoints)
     )
     pulumi.export("prometheus_url", monitoring.url)
+if config.target == "eks":
+    # Only the traffic the topology needs, in the app namespace (on docker, the private network does this).
+    target.NetworkIsolation(
+        "brain",
+        target.NetworkIsolationArgs(
+            platform=platform, backend=backend.pods, stores=data.stores, monitoring=config.monitoring.enabled
+        ),
+    )
 
 pulumi.export("balancer_url", balancer.url)
 pulumi.export("nginx_status_url", balancer.status_url)

@@ -23,6 +23,7 @@ BACKEND_IDLE_TIMEOUT_SECONDS = 75
 _NGINX_TIME_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "": 1}
 _BYTES_PER_UNIT = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 _VERSION_TAG = re.compile(r":(\d+)\.(\d+)(?:\.(\d+))?(?:[-@]|$)")
+_QDRANT_TAG = re.compile(r":v(\d+)\.(\d+)\.\d+(?:@|$)")
 
 
 def nginx_seconds(value: str) -> float:
@@ -190,6 +191,7 @@ class PostgresConfig(_Strict):
     storage_gb: Annotated[int, Field(ge=20, le=65536)] = 20
     database: str = Field(default="brain", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     user: str = Field(default="brain", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    resources: Resources = Field(default=Resources(), description="eks in_cluster: the pod's requests and limits")
 
 
 class RedisConfig(_Strict):
@@ -199,14 +201,16 @@ class RedisConfig(_Strict):
     engine: Literal["valkey", "redis"] = "valkey"
     engine_version: str = "8.1"
     node_type: str = "cache.t4g.small"
+    resources: Resources = Field(default=Resources(), description="eks in_cluster: the pod's requests and limits")
 
 
 class QdrantConfig(_Strict):
     """Qdrant (vectors): a container, or its Helm chart on eks."""
 
-    image: PinnedImage = "qdrant/qdrant:v1.16.1"
-    chart_version: str = "1.16.1"
+    image: PinnedImage = "qdrant/qdrant:v1.19.0"
+    chart_version: str = Field(default="1.19.0", pattern=r"^\d+\.\d+\.\d+$")
     storage_gb: Annotated[int, Field(ge=1, le=65536)] = 10
+    resources: Resources = Field(default=Resources(), description="eks: the pod's requests and limits")
 
 
 class DataConfig(_Strict):
@@ -304,6 +308,19 @@ class StackConfig(_Strict):
             problems.append(
                 f"backend.replicas {backend.replicas} applies to target docker only; on eks the autoscaler owns "
                 "the count: set backend.autoscaling.min_replicas and max_replicas instead"
+            )
+        qdrant = self.data.qdrant
+        qdrant_version, chart_minor = _QDRANT_TAG.search(qdrant.image), qdrant.chart_version.split(".")[:2]
+        if qdrant_version is None or list(qdrant_version.groups()) != chart_minor:
+            problems.append(
+                f"data.qdrant.image {qdrant.image!r} must be tagged v{'.'.join(chart_minor)}.<patch> to match "
+                f"data.qdrant.chart_version {qdrant.chart_version!r}: the chart configures its own Qdrant version, "
+                "and both targets run the same one"
+            )
+        if self.target == "eks" and "@" in qdrant.image:
+            problems.append(
+                f"data.qdrant.image {qdrant.image!r} cannot carry a digest on target eks: the Qdrant chart "
+                "parses the image tag as a version; pin the tag alone"
             )
         if self.target == "eks" and not backend.image:
             problems.append(

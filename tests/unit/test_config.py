@@ -34,6 +34,10 @@ BAD_CONFIGS = [
     ("backend.autoscaling.min_replicas=12", "brain:backend.autoscaling.min_replicas", "greater than"),
     ("data.redis.image=redis", "brain:data.redis.image", "pinned to a version tag"),
     ("data.publish_ports=maybe", "brain:data.publish_ports", "boolean"),
+    ("data.qdrant.image=qdrant/qdrant:v1.18.2", "brain:data.qdrant.image", "tagged v1.19.<patch> to match"),
+    ("data.qdrant.image=qdrant/qdrant:dev", "brain:data.qdrant.image", "tagged v1.19.<patch> to match"),
+    ("data.qdrant.chart_version=latest", "brain:data.qdrant.chart_version", "pattern"),
+    ("data.postgres.resources.cpu=fast", "brain:data.postgres.resources.cpu", "CPU quantity"),
     ("target=kubernetes", "brain:target", "'docker' or 'eks'"),
     ("cluster.node_group.min_size=5", "brain:cluster.node_group", "min_size <= desired_size <= max_size"),
 ]

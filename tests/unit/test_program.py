@@ -7,11 +7,17 @@ import pytest
 from tools.program import run_program
 
 
-@pytest.mark.parametrize(("stack", "target"), [("dev", "docker"), ("prod", "eks")])
-def test_components_parent_their_children(stack: str, target: str) -> None:
+SHARED = {"Platform", "DataTier", "BackendReplicaSet", "Balancer"}
+
+
+@pytest.mark.parametrize(
+    ("stack", "target", "own"), [("dev", "docker", set()), ("prod", "eks", {"NetworkIsolation"})]
+)
+def test_components_parent_their_children(stack: str, target: str, own: set[str]) -> None:
     run = run_program(stack)
     components = {resource.urn for resource in run.resources if resource.type.startswith(f"brain:{target}:")}
-    assert len(components) == 4, f"expected Platform, DataTier, BackendReplicaSet and Balancer, got {components}"
+    kinds = {urn.rsplit("$", 1)[1].split("::")[0].removeprefix(f"brain:{target}:") for urn in components}
+    assert kinds == SHARED | own, f"expected {sorted(SHARED | own)}, got {sorted(kinds)}"
     for resource in run.resources:
         if resource.type.startswith("brain:"):
             assert resource.parent is not None and resource.parent.endswith(f"pulumi:pulumi:Stack::brain-{stack}")

@@ -96,7 +96,6 @@ def test_in_cluster_stores_are_stateful_sets_on_retained_volumes() -> None:
         assert spec["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
         (claim,) = spec["volumeClaimTemplates"]
         assert claim["spec"]["storageClassName"] == "gp3-retain"
-        assert spec["template"]["spec"]["containers"][0]["readinessProbe"]["exec"]["command"], f"{name} unprobed"
     assert stores["postgres"].inputs["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"] == {"storage": "40Gi"}
     outputs = run.outputs
     assert reveal(outputs["database_url"]).endswith("@postgres.brain.svc.cluster.local:5432/brain")
@@ -121,15 +120,19 @@ def test_managed_passwords_stay_out_of_the_cluster() -> None:
 
 @pytest.mark.parametrize("mode", ["managed", "in_cluster"])
 def test_qdrant_comes_from_its_chart_protected_with_the_key_from_a_secret(mode: str) -> None:
-    run = run_program("prod", [f"data.mode={mode}", "data.qdrant.chart_version=1.16.3", "data.qdrant.storage_gb=30"])
+    overrides = ["data.qdrant.chart_version=1.18.3", "data.qdrant.image=qdrant/qdrant:v1.18.2", "data.qdrant.storage_gb=30"]
+    run = run_program("prod", [f"data.mode={mode}", *overrides])
     qdrant = run.named("brain-qdrant")
     inputs = qdrant.inputs
     assert qdrant.protect
-    assert (inputs["chart"], inputs["version"]) == ("qdrant", "1.16.3")
+    assert (inputs["chart"], inputs["version"]) == ("qdrant", "1.18.3")
     assert inputs["repositoryOpts"]["repo"] == "https://qdrant.github.io/qdrant-helm"
     values = inputs["values"]
     assert not is_secret(values) and "MOCK-SECRET" not in json.dumps(reveal(values)), "the key must not be a value"
-    assert values["persistence"] == {"size": "30Gi", "storageClassName": "gp3-retain"}
+    assert values["image"]["repository"] == "qdrant/qdrant" and values["image"]["tag"] == "v1.18.2", values["image"]
+    storage = {"size": "30Gi", "storageClassName": "gp3-retain"}
+    assert values["persistence"] == storage
+    assert values["snapshotPersistence"] == {"enabled": True, **storage}, "snapshots need a volume as large as the data"
     assert values["env"] == [
         {
             "name": "QDRANT__SERVICE__API_KEY",
@@ -137,3 +140,83 @@ def test_qdrant_comes_from_its_chart_protected_with_the_key_from_a_secret(mode: 
         }
     ]
     assert reveal(run.outputs["qdrant_api_key"]) == mock_secret_value("brain-qdrant-api-key")
+
+
+def test_qdrant_requests_and_limits_come_from_config() -> None:
+    values = run_program("prod", ["data.qdrant.resources={cpu: '2', memory: 4Gi}"]).named("brain-qdrant").inputs["values"]
+    assert values["resources"] == {"requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}}
+
+
+def test_qdrant_has_a_disruption_budget_that_never_blocks_a_drain() -> None:
+    """One replica: `minAvailable: 1` would stop every node drain and scale-down for good."""
+    budget = run_program("prod").named("brain-qdrant").inputs["values"]["podDisruptionBudget"]
+    assert budget == {"enabled": True, "maxUnavailable": 1}, budget
+
+
+def _store_container(run_overrides: list[str], store: str) -> dict[str, object]:
+    run = run_program("prod", ["data.mode=in_cluster", *run_overrides])
+    (statefulset,) = [item for item in run.of_type(STATEFUL_SET) if item.inputs["metadata"]["name"] == store]
+    (container,) = statefulset.inputs["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def _probes(container: dict[str, object]) -> dict[str, dict[str, object]]:
+    return {kind: container[f"{kind}Probe"] for kind in ("startup", "readiness", "liveness")}  # type: ignore[misc]
+
+
+STORE_PROBE_TIMINGS = {
+    # Up to 5 minutes to answer at all (initdb and init scripts on a fresh volume, crash recovery, AOF load);
+    # liveness waits for it, so a slow first start is never killed half-way.
+    "startup": {"periodSeconds": 5, "timeoutSeconds": 5, "failureThreshold": 60},
+    # Out of the Service within 15 s of not answering.
+    "readiness": {"periodSeconds": 5, "timeoutSeconds": 5, "failureThreshold": 3},
+    # Restarted after a minute without an answer, not for one slow checkpoint.
+    "liveness": {"periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 6},
+}
+
+
+def test_postgres_is_probed_over_tcp_as_clients_connect() -> None:
+    """Over the Unix socket, pg_isready answers from the server the image runs for its init scripts on a
+    fresh volume, before the real one listens (docker-library/postgres#880): every probe goes over TCP."""
+    container = _store_container(["data.postgres.user=core", "data.postgres.database=vectors"], "postgres")
+    expected = ["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-U", "core", "-d", "vectors", "-t", "3"]
+    for kind, probe in _probes(container).items():
+        assert probe["exec"] == {"command": expected}, f"postgres {kind} probe: {probe}"
+        timings = {key: value for key, value in probe.items() if key != "exec"}
+        assert timings == STORE_PROBE_TIMINGS[kind], f"postgres {kind} probe timings: {timings}"
+    timeout = int(expected[expected.index("-t") + 1])
+    assert timeout < STORE_PROBE_TIMINGS["readiness"]["timeoutSeconds"], "pg_isready must time out before its probe"
+
+
+def test_redis_is_probed_with_its_password_over_tcp() -> None:
+    container = _store_container([], "redis")
+    expected = ["sh", "-c", 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 -p 6379 ping | grep -qx PONG']
+    for kind, probe in _probes(container).items():
+        assert probe["exec"] == {"command": expected}, f"redis {kind} probe: {probe}"
+        timings = {key: value for key, value in probe.items() if key != "exec"}
+        assert timings == STORE_PROBE_TIMINGS[kind], f"redis {kind} probe timings: {timings}"
+
+
+@pytest.mark.parametrize("store", ["postgres", "redis"])
+def test_in_cluster_store_resources_come_from_config(store: str) -> None:
+    container = _store_container([f"data.{store}.resources={{cpu: 750m, memory: 2Gi}}"], store)
+    quantity = {"cpu": "750m", "memory": "2Gi"}
+    assert container["resources"] == {"requests": quantity, "limits": quantity}
+
+
+def test_in_cluster_stores_have_time_for_a_clean_shutdown() -> None:
+    """PostgreSQL's image stops with SIGINT (fast shutdown, then a shutdown checkpoint) and Redis saves on
+    SIGTERM: Kubernetes' 30 s default may cut either short, and the next start then runs crash recovery."""
+    run = run_program("prod", ["data.mode=in_cluster"])
+    for statefulset in run.of_type(STATEFUL_SET):
+        grace = statefulset.inputs["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+        assert grace == 60, f"{statefulset.name}: terminationGracePeriodSeconds {grace}"
+
+
+@pytest.mark.parametrize("store", ["postgres", "redis"])
+def test_in_cluster_images_may_be_pinned_by_digest(store: str) -> None:
+    """A tag can be rebuilt (docker-library rebuilds on every base image update); a digest cannot."""
+    digest = "sha256:" + "0123456789abcdef" * 4
+    image = {"postgres": "postgres:17.7-alpine", "redis": "redis:8.2.3-alpine"}[store] + f"@{digest}"
+    container = _store_container([f"data.{store}.image={image}"], store)
+    assert container["image"] == image

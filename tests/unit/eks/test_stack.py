@@ -42,6 +42,12 @@ DATA_TIER = {
     "brain:eks:DataTier": 1,
     "random:index/randomPassword:RandomPassword": 3,  # PostgreSQL, Redis, Qdrant
 }
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+ISOLATION = {
+    "brain:eks:NetworkIsolation": 1,
+    # The default deny; DNS; the backend; Qdrant; cert-manager's HTTP-01 solver.
+    NETWORK_POLICY: 5,
+}
 MANAGED_DATA = {
     "aws:rds/instance:Instance": 1,
     "aws:rds/subnetGroup:SubnetGroup": 1,
@@ -49,11 +55,13 @@ MANAGED_DATA = {
     "aws:elasticache/subnetGroup:SubnetGroup": 1,
     "aws:ec2/securityGroup:SecurityGroup": 2,
 }
-IN_CLUSTER_DATA = {"kubernetes:apps/v1:StatefulSet": 2}
+IN_CLUSTER_DATA = {"kubernetes:apps/v1:StatefulSet": 2, NETWORK_POLICY: 2}  # and a policy for each
 
 
 def _expected(mode_specific: dict[str, int], services: int, secrets: int, releases: int) -> Counter[str]:
-    expected = Counter(PLATFORM) + Counter(BACKEND_AND_BALANCER) + Counter(DATA_TIER) + Counter(mode_specific)
+    expected = (
+        Counter(PLATFORM) + Counter(BACKEND_AND_BALANCER) + Counter(DATA_TIER) + Counter(ISOLATION) + Counter(mode_specific)
+    )
     expected["kubernetes:core/v1:Service"] = services
     expected["kubernetes:core/v1:Secret"] = secrets
     expected["kubernetes:helm.sh/v3:Release"] = releases
@@ -78,8 +86,10 @@ def test_monitoring_adds_a_prometheus_release_and_exports_its_url() -> None:
     prometheus = run.named("brain-prometheus")
     assert prometheus.type == "kubernetes:helm.sh/v3:Release"
     assert prometheus.inputs["chart"] == "prometheus"
+    assert run.named("brain-allow-prometheus").type == NETWORK_POLICY, "Prometheus must be let out to its targets"
     assert run.outputs["prometheus_url"] == "http://prometheus-server.brain.svc.cluster.local"
-    assert "brain-prometheus" not in {resource.name for resource in run_program("prod").resources}
+    without = {resource.name for resource in run_program("prod").resources}
+    assert "brain-prometheus" not in without and "brain-allow-prometheus" not in without
 
 
 
@@ -101,8 +111,13 @@ def test_outputs_name_the_host_and_keep_credentials_secret() -> None:
         (["cluster.vpc_cidr=10.0.0.0/24"], "brain:cluster.vpc_cidr", "/16 to /20"),
         (["cluster.vpc_cidr=10.0.0.1/16"], "brain:cluster.vpc_cidr", "IPv4 network"),
         (["cluster.api_access_cidrs=[office]"], "brain:cluster.api_access_cidrs[0]", "IPv4 network"),
+        (
+            ["data.qdrant.image=qdrant/qdrant:v1.19.0@sha256:" + "0" * 64],
+            "brain:data.qdrant.image",
+            "cannot carry a digest on target eks",
+        ),
     ],
-    ids=["weighted", "no-image", "small-vpc", "host-bits", "bad-cidr"],
+    ids=["weighted", "no-image", "small-vpc", "host-bits", "bad-cidr", "qdrant-digest"],
 )
 def test_eks_refuses_bad_config_before_any_resource(overrides: list[str], key: str, allowed: str) -> None:
     registered: list[RegisteredResource] = []
