@@ -196,7 +196,7 @@ class DataTier(pulumi.ComponentResource):
         """Qdrant's chart: one pod (a Qdrant cluster only helps collections created with replicas), its storage
         and its snapshots on the retained gp3 class. The API key reaches Qdrant as an env var from `secret_name`,
         so it is in no Helm value (the release record and the preview stay readable). Returns the host and the
-        workload (the chart's selector labels: its name, and the release's)."""
+        workload."""
         qdrant = settings.qdrant
         repository, tag = qdrant.image.rsplit(":", 1)
         resources = {"cpu": qdrant.resources.cpu, "memory": qdrant.resources.memory}
@@ -269,9 +269,15 @@ class DataTier(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, protect=True),
         )
+        # Exactly the chart's Service selector: the VPC CNI's policy controller admits traffic to a Service's
+        # ClusterIP only for a peer whose podSelector matches that Service's selector.
         pods = Workload(
             name="qdrant",
-            labels={"app.kubernetes.io/name": QDRANT_CHART, "app.kubernetes.io/instance": QDRANT_RELEASE},
+            labels={
+                "app": QDRANT_CHART,
+                "app.kubernetes.io/name": QDRANT_CHART,
+                "app.kubernetes.io/instance": QDRANT_RELEASE,
+            },
             ports=[QDRANT_PORT, QDRANT_GRPC_PORT],
         )
         return self._service_host(cast(pulumi.Output[str], release.name)), pods  # the chart names its Service so

@@ -159,6 +159,15 @@ def test_qdrant_admits_only_the_backend_on_its_http_and_grpc_ports(in_cluster: P
     assert _ports(rule) == {("TCP", ports["http"]), ("TCP", ports["grpc"])}
 
 
+def test_the_backend_reaches_qdrant_by_exactly_its_services_selector(in_cluster: ProgramRun) -> None:
+    """The backend dials Qdrant's Service (a ClusterIP); the VPC CNI's policy controller adds that address to an
+    egress rule only when the rule's podSelector matches the Service's selector (the chart's selectorLabels)."""
+    labels, _ = _qdrant(in_cluster)
+    egress = _policy_for(in_cluster, _backend(in_cluster)[0])["egress"]
+    selectors = [peer["podSelector"]["matchLabels"] for rule in egress for peer in rule["to"] if "podSelector" in peer]
+    assert labels in selectors, f"no egress peer selects exactly {labels}: {selectors}"
+
+
 def test_backend_reaches_each_in_cluster_store_on_its_port_and_nothing_else(in_cluster: ProgramRun) -> None:
     egress = _policy_for(in_cluster, _backend(in_cluster)[0])["egress"]
     qdrant_labels, qdrant_ports = _qdrant(in_cluster)
