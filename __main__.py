@@ -15,7 +15,7 @@ target: Any
 if config.target == "docker":
     from components import docker as target
 
-    platform = target.Platform("brain")
+    platform = target.Platform("brain", target.PlatformArgs(settings=config.network))
 else:
     from components import eks as target
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import logging
 import os
 import time
 from collections.abc import AsyncIterator
@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from backend.broadcast import BroadcastHub
 from backend.drain import CloseConnectionsWhileDraining, Draining
+from backend.messages import NOT_A_BROADCAST, RefusedJson, broadcast_value
 from backend.metrics import Metrics, RequestMetricsMiddleware
 from backend.readiness import CHECK_TIMEOUT_SECONDS, Readiness, postgres_check, qdrant_check
 from backend.settings import Settings
@@ -26,6 +27,10 @@ MAX_BROADCAST_BYTES = 64 * 1024
 """The largest body `POST /api/broadcast` accepts (and the largest WebSocket message the server takes)."""
 UNSUPPORTED_DATA = 1003
 """WebSocket close code for a binary message: this endpoint speaks text."""
+INVALID_PAYLOAD = 1007
+"""WebSocket close code for a message the contract refuses (NaN, Infinity, JSON nested too deep)."""
+
+logger = logging.getLogger("backend.app")
 
 
 @dataclass
@@ -120,8 +125,11 @@ def create_backend(settings: Settings) -> Backend:
 
     @app.post("/api/broadcast")
     async def broadcast(request: Request) -> dict[str, object]:
-        value = _broadcast_value(await _read_body(request, MAX_BROADCAST_BYTES))
-        if value is _NOT_A_BROADCAST:
+        try:
+            value = broadcast_value(await _read_body(request, MAX_BROADCAST_BYTES))
+        except RefusedJson as refused:
+            raise HTTPException(400, str(refused)) from None
+        if value is NOT_A_BROADCAST:
             raise HTTPException(400, 'expected a JSON object {"broadcast": <any JSON value>}')
         await _publish(hub, value)
         return {"published": True, "from": instance, "delivery": hub.delivery}
@@ -140,8 +148,12 @@ def create_backend(settings: Settings) -> Backend:
                 if text is None:
                     await socket.close(UNSUPPORTED_DATA)
                     return
-                value = _broadcast_value(text)
-                if value is _NOT_A_BROADCAST:
+                try:
+                    value = broadcast_value(text)
+                except RefusedJson as refused:
+                    await socket.close(INVALID_PAYLOAD, str(refused))
+                    return
+                if value is NOT_A_BROADCAST:
                     await socket.send_json({"instance": instance, "echo": text})
                     continue
                 try:
@@ -154,20 +166,6 @@ def create_backend(settings: Settings) -> Backend:
             hub.discard(socket)
 
     return Backend(app=app, settings=settings, metrics=metrics, hub=hub, draining=draining)
-
-
-_NOT_A_BROADCAST = object()
-
-
-def _broadcast_value(text: str | bytes) -> object:
-    """The value of a `{"broadcast": value}` message, or `_NOT_A_BROADCAST` for anything else."""
-    try:
-        message = json.loads(text)
-    except ValueError:
-        return _NOT_A_BROADCAST
-    if isinstance(message, dict) and "broadcast" in message:
-        return message["broadcast"]
-    return _NOT_A_BROADCAST
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -187,4 +185,6 @@ async def _publish(hub: BroadcastHub, value: object) -> None:
     try:
         await hub.publish(value)
     except (redis.RedisError, OSError) as error:
-        raise HTTPException(503, f"broadcast unavailable: Redis did not take the message ({error})") from error
+        # Which Redis, and why, is for the operator's log: a public caller learns only that it failed.
+        logger.warning("broadcast not published: Redis did not take the message (%s: %s)", type(error).__name__, error)
+        raise HTTPException(503, "broadcast unavailable: the message was not published; try again later") from error

@@ -1,9 +1,13 @@
 """Readiness: whether this replica should get traffic. Each configured dependency is checked concurrently
-under a short timeout, so a probe never hangs; a draining replica is not ready whatever its dependencies say."""
+under a short timeout, so a probe never hangs; a draining replica is not ready whatever its dependencies say.
+
+The answer names each check and whether it passed, never why not: /health/ready is reachable through the
+public balancer, and an exception's text carries internal addresses. Why goes to the log, once per change."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -14,6 +18,10 @@ from backend.drain import Draining
 
 CHECK_TIMEOUT_SECONDS = 1
 OK = "ok"
+FAILED = "failed"
+TIMED_OUT = "timed out"
+
+logger = logging.getLogger("backend.readiness")
 
 
 Check = Callable[[], Awaitable[None]]
@@ -26,26 +34,41 @@ class Readiness:
 
     draining: Draining
     checks: dict[str, Check] = field(default_factory=dict)
+    _logged: dict[str, str] = field(default_factory=dict, init=False)
+    """The last detail logged per check, so a dependency that stays down is logged once, not every probe."""
 
     async def evaluate(self) -> tuple[bool, str, dict[str, str]]:
-        """(ready, status, per-check result): every result is "ok" or says what failed."""
+        """(ready, status, per-check outcome): "ok", "failed" or "timed out"; the details go to the log."""
         if self.draining.active:
             return False, "draining", {}
         names = list(self.checks)
-        outcomes = await asyncio.gather(*(_run_bounded(self.checks[name]) for name in names))
-        results = dict(zip(names, outcomes, strict=True))
-        ready = all(outcome == OK for outcome in outcomes)
+        details = await asyncio.gather(*(_run_bounded(self.checks[name]) for name in names))
+        results = {}
+        for name, (outcome, detail) in zip(names, details, strict=True):
+            results[name] = outcome
+            self._log_change(name, detail)
+        ready = all(outcome == OK for outcome in results.values())
         return ready, "ready" if ready else "not ready", results
 
+    def _log_change(self, name: str, detail: str) -> None:
+        previous = self._logged.get(name, OK)
+        if detail != previous:
+            if detail == OK:
+                logger.info("readiness check %s passes again", name)
+            else:
+                logger.warning("readiness check %s fails: %s", name, detail)
+        self._logged[name] = detail
 
-async def _run_bounded(check: Check) -> str:
+
+async def _run_bounded(check: Check) -> tuple[str, str]:
+    """(outcome, detail): what the answer shows, and what the log does."""
     try:
         await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)
     except TimeoutError:
-        return f"timed out after {CHECK_TIMEOUT_SECONDS:g} s"
+        return TIMED_OUT, f"no answer within {CHECK_TIMEOUT_SECONDS:g} s"
     except Exception as error:  # any failure of a dependency means "not ready", never a crash of the probe
-        return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-    return OK
+        return FAILED, f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return OK, OK
 
 
 def postgres_check(database_url: str) -> Check:

@@ -16,6 +16,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 import pulumi
 
+from components import node_capacity
+
 NAMESPACE = "brain"
 BACKEND_IDLE_TIMEOUT_SECONDS = 75
 """How long the backends keep an idle keep-alive connection (the reference backend's default)."""
@@ -186,7 +188,11 @@ class PostgresConfig(_Strict):
     """PostgreSQL: a container on docker; RDS (managed) or a StatefulSet (in_cluster) on eks."""
 
     image: PinnedImage = "postgres:17.7-alpine"
-    engine_version: str = "17.7"
+    # The major version only: RDS applies minor upgrades by itself (auto_minor_version_upgrade), and a pinned
+    # minor would make the next `pulumi up` plan a downgrade that RDS refuses.
+    engine_version: Annotated[
+        str, _text(r"\d+", "a PostgreSQL major version such as 17 (RDS upgrades the minor)")
+    ] = "17"
     instance_class: str = "db.t4g.medium"
     storage_gb: Annotated[int, Field(ge=20, le=65536)] = 20
     database: str = Field(default="brain", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
@@ -225,10 +231,32 @@ class DataConfig(_Strict):
     qdrant: QdrantConfig = QdrantConfig()
 
 
-class NodeGroupConfig(_Strict):
-    """The EKS managed node group the replicas run on."""
+InstanceTypeName = Annotated[
+    str,
+    _text(
+        r"[a-z0-9]+\.[a-z0-9]+",
+        "an instance type whose allocatable components/node_capacity.py knows: "
+        + ", ".join(sorted(node_capacity.INSTANCE_TYPES)),
+        lambda name: name in node_capacity.INSTANCE_TYPES,
+    ),
+]
+EKS_STANDARD_SUPPORT_UNTIL = {"1.35": "2027-03-27", "1.36": "2027-08-02"}
+"""The EKS versions this program supports: in standard support, with its last day (EKS version calendar)."""
+EksVersion = Annotated[
+    str,
+    _text(
+        r"1\.\d+",
+        "an EKS version in standard support: "
+        + ", ".join(f"{version} (until {until})" for version, until in EKS_STANDARD_SUPPORT_UNTIL.items()),
+        lambda version: version in EKS_STANDARD_SUPPORT_UNTIL,
+    ),
+]
 
-    instance_types: list[str] = Field(default=["m7i.large"], min_length=1)
+
+class NodeGroupConfig(_Strict):
+    """The EKS managed node group the replicas run on; the node autoscaler moves it between min and max."""
+
+    instance_types: list[InstanceTypeName] = Field(default=["m7i.large"], min_length=1)
     min_size: Annotated[int, Field(ge=1)] = 2
     desired_size: Annotated[int, Field(ge=1)] = 3
     max_size: Annotated[int, Field(ge=1)] = 6
@@ -238,13 +266,38 @@ class ClusterConfig(_Strict):
     """The EKS cluster (eks only)."""
 
     region: str = Field(default="eu-central-1", pattern=r"^[a-z]{2}(?:-[a-z]+)+-\d$")
-    version: str = Field(default="1.34", pattern=r"^1\.\d{2}$")
+    version: EksVersion = "1.36"
     vpc_cidr: VpcNetwork = "10.0.0.0/16"
-    api_access_cidrs: list[Ipv4Network] = Field(
-        default=["0.0.0.0/0"], min_length=1, description="who may reach the Kubernetes API's public endpoint"
+    api_access_cidrs: list[Ipv4Network] | None = Field(
+        default=None,
+        description="who may reach the Kubernetes API's public endpoint; [] for the private endpoint only. "
+        "Required for eks: no open default",
     )
     node_group: NodeGroupConfig = NodeGroupConfig()
+    node_autoscaler: Literal["cluster_autoscaler"] = Field(
+        default="cluster_autoscaler", description="what adds nodes when pods are Pending (README: why this one)"
+    )
     host: str = Field(default="brain.example.com", description="the VirtualServer's host name")
+
+
+def _is_private_subnet(cidr: str) -> bool:
+    return _is_network(cidr) and ipaddress.IPv4Network(cidr).is_private and 16 <= int(cidr.split("/")[1]) <= 28
+
+
+class NetworkConfig(_Strict):
+    """The dev target's Docker network (docker only)."""
+
+    subnet: Annotated[
+        str,
+        _text(
+            r"(?:\d{1,3}\.){3}\d{1,3}/\d{1,2}",
+            "a private IPv4 network from /16 to /28 that no other Docker network uses, such as 172.28.89.0/24",
+            _is_private_subnet,
+        ),
+    ] = Field(
+        default="172.28.89.0/24",
+        description="the containers' addresses; the only ones besides loopback nginx serves /nginx_status and /metrics",
+    )
 
 
 class MonitoringConfig(_Strict):
@@ -262,6 +315,7 @@ class StackConfig(_Strict):
     balancer: BalancerConfig = BalancerConfig()
     data: DataConfig = DataConfig()
     cluster: ClusterConfig = ClusterConfig()
+    network: NetworkConfig = NetworkConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
 
     @model_validator(mode="after")
@@ -302,6 +356,8 @@ class StackConfig(_Strict):
                 f"cluster.node_group sizes must satisfy min_size <= desired_size <= max_size "
                 f"(got {nodes.min_size}, {nodes.desired_size}, {nodes.max_size})"
             )
+        if self.target == "eks":
+            problems += self._eks_platform_problems()
         if self.target == "docker" and self.data.mode != "managed" and "mode" in self.data.model_fields_set:
             problems.append(f"data.mode {self.data.mode!r} applies to target eks only; remove it for docker")
         if self.target == "eks" and "replicas" in backend.model_fields_set:
@@ -330,6 +386,37 @@ class StackConfig(_Strict):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _eks_platform_problems(self) -> list[str]:
+        """The API endpoint must be chosen, and the pods at the HPA maximum must fit on the largest node pool."""
+        problems = []
+        if self.cluster.api_access_cidrs is None:
+            problems.append(
+                "cluster.api_access_cidrs is required for target eks (no open default): the networks that may reach "
+                "the Kubernetes API's public endpoint, such as your office or CI egress [203.0.113.0/24], "
+                "or [] for the private endpoint only (then run pulumi from inside the VPC)"
+            )
+        nodes, autoscaling, resources = self.cluster.node_group, self.backend.autoscaling, self.backend.resources
+        pods = node_capacity.pods_at_hpa_maximum(
+            node_capacity.Requests(round(resources.cpu_cores * 1000), resources.memory_mb),
+            autoscaling.max_replicas,
+            monitoring=self.monitoring.enabled,
+            in_cluster_data=self.data.mode == "in_cluster",
+        )
+        instance_type = node_capacity.smallest(nodes.instance_types)
+        plan = node_capacity.place(pods, instance_type, nodes.max_size)
+        if plan.unplaced:
+            needed = node_capacity.nodes_needed(pods, instance_type)
+            remedy = f"raise it to {needed}" if needed else "no number of these nodes holds a replica"
+            problems.append(
+                f"cluster.node_group.max_size {nodes.max_size} is too small: at the HPA maximum "
+                f"(backend.autoscaling.max_replicas {autoscaling.max_replicas} x backend.resources "
+                f"{resources.cpu}/{resources.memory}) with the system pods, {len(plan.unplaced)} pods "
+                f"({', '.join(sorted(set(plan.unplaced)))}) find no room on {nodes.max_size} x {instance_type} "
+                f"(allocatable each: {node_capacity.INSTANCE_TYPES[instance_type].allocatable}); {remedy}, "
+                "or choose larger cluster.node_group.instance_types"
+            )
+        return problems
 
 
 class ConfigError(pulumi.RunError):

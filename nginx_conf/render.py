@@ -1,4 +1,4 @@
-"""render_nginx_conf(): the balancer config plus the upstream servers, as nginx.conf text.
+"""render_nginx_conf(): the balancer settings plus the upstream servers, as nginx.conf text.
 
 The shape of the file is `nginx.conf.tmpl`; the functions here render its variable parts.
 """
@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.config import BalancerConfig
+from nginx_conf.settings import NginxSettings
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.tmpl")
 
@@ -23,8 +23,8 @@ RESOLVE_SINCE = (1, 27, 3)
 RESOLVE_VALID = "10s"
 """How long a resolved replica address is trusted before nginx asks DNS again."""
 
-INTERNAL_NETWORKS = ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1", "fc00::/7")
-"""Loopback and private ranges: the only callers allowed /nginx_status and /metrics."""
+LOOPBACK_NETWORKS = ("127.0.0.0/8", "::1/128")
+"""Always allowed /nginx_status and /metrics: nginx's own host (and the container's health check)."""
 
 # Per algorithm: the upstream directive (None: nginx's default round robin) and why a reader would pick it.
 _METHODS: dict[str, tuple[str | None, str]] = {
@@ -71,6 +71,9 @@ class NginxRuntime:
     """Where nginx buffers request and response bodies; None keeps the binary's built-in paths."""
     max_open_files: int | None = None
     """The hard descriptor limit nginx runs under (e.g. the container's ulimit); None: not known."""
+    internal_networks: tuple[str, ...] = ()
+    """Besides loopback, the networks allowed /nginx_status and /metrics (dev: the stack's Docker network).
+    Never a whole private range: with the port published on 0.0.0.0, every LAN host would be let in."""
 
     @classmethod
     def for_directory(cls, directory: str | os.PathLike[str], version: tuple[int, int, int]) -> NginxRuntime:
@@ -99,7 +102,7 @@ class NginxRuntime:
         return self.resolver is not None and self.version >= RESOLVE_SINCE
 
 
-def render_nginx_conf(balancer: BalancerConfig, servers: Sequence[UpstreamServer], runtime: NginxRuntime) -> str:
+def render_nginx_conf(balancer: NginxSettings, servers: Sequence[UpstreamServer], runtime: NginxRuntime) -> str:
     """The whole nginx.conf: an API upstream per `balancer.algorithm`, a sticky WebSocket upstream, routing."""
     if not servers:
         raise ValueError("render_nginx_conf needs at least one upstream server, got none")
@@ -133,17 +136,17 @@ def render_nginx_conf(balancer: BalancerConfig, servers: Sequence[UpstreamServer
             # One try per replica: a request never goes round the group twice.
             "next_upstream_tries": str(len(servers)),
             "websocket_timeout": balancer.websocket_timeout,
-            "internal_only": _internal_only(),
+            "internal_only": _internal_only(runtime.internal_networks),
         },
     )
 
 
-def _weights(balancer: BalancerConfig, server_count: int) -> list[int | None]:
+def _weights(balancer: NginxSettings, server_count: int) -> list[int | None]:
     """One weight per server (None: nginx's default 1); config validation already enforces the counts."""
     if balancer.algorithm != "weighted":
         if balancer.weights:
             raise ValueError(
-                f"balancer.weights {balancer.weights} is only allowed with balancer.algorithm 'weighted' "
+                f"balancer.weights {list(balancer.weights)} is only allowed with balancer.algorithm 'weighted' "
                 f"(got {balancer.algorithm!r})"
             )
         return [None] * server_count
@@ -160,7 +163,7 @@ def _upstream(
     method: str,
     servers: Sequence[UpstreamServer],
     weights: Sequence[int | None],
-    balancer: BalancerConfig,
+    balancer: NginxSettings,
     runtime: NginxRuntime,
     *,
     keepalive_pool: bool,
@@ -192,7 +195,7 @@ def _upstream(
     return "\n".join(lines)
 
 
-def _worker_open_files(balancer: BalancerConfig, runtime: NginxRuntime) -> int:
+def _worker_open_files(balancer: NginxSettings, runtime: NginxRuntime) -> int:
     """Twice worker_connections (see the template), but never more than nginx may raise its limit to."""
     wanted = 2 * balancer.worker_connections
     return wanted if runtime.max_open_files is None else min(wanted, runtime.max_open_files)
@@ -232,8 +235,15 @@ def _proxy_headers(connection: str, upgrade: bool = False) -> str:
     return "\n".join(f"proxy_set_header {name} {value};" for name, value in headers)
 
 
-def _internal_only() -> str:
-    return "\n".join([f"allow {network};" for network in INTERNAL_NETWORKS] + ["deny all;"])
+def _internal_only(networks: Sequence[str]) -> str:
+    """Loopback and `networks` allowed, everyone else 403; a network nginx could misread is refused."""
+    allowed: list[str] = []
+    for network in (*LOOPBACK_NETWORKS, *networks):
+        try:
+            allowed.append(str(ipaddress.ip_network(network)))
+        except ValueError:
+            raise ValueError(f"internal network {network!r} is not an IP network such as 172.30.0.0/24") from None
+    return "\n".join([f"allow {network};" for network in dict.fromkeys(allowed)] + ["deny all;"])
 
 
 def _address(host: str, port: int) -> str:

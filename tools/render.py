@@ -24,12 +24,9 @@ from typing import Any
 from components.config import ConfigError
 from tools.manifests import manifest_files
 from tools.program import RegisteredResource, known_stacks, reviewable, run_program, stack_config
+from tools.render_diff import main as diff_main
+from tools.render_layout import ARTIFACTS, MANIFESTS_DIR, NGINX_CONF_FILE, RESOURCES_FILE
 
-RESOURCES_FILE = "resources.json"
-NGINX_CONF_FILE = "nginx.conf"
-MANIFESTS_DIR = "manifests"
-ARTIFACTS = (RESOURCES_FILE, NGINX_CONF_FILE, MANIFESTS_DIR)
-"""Everything a render owns inside its output directory; anything else there is left alone."""
 CONTAINER_TYPE = "docker:index/container:Container"
 NGINX_CONF_PATH = "/etc/nginx/nginx.conf"
 INVALID_INPUT = 2
@@ -151,8 +148,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.diff:
         if args.out or args.overrides:
             parser.error("--diff compares two finished renders; --out and --set go with --stack")
-        from tools.render_diff import main as diff_main  # noqa: PLC0415  render_diff imports this module
-
         return diff_main(*args.diff)
     if args.out is None:
         parser.error("--stack needs --out DIR")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tools.render import MANIFESTS_DIR, NGINX_CONF_FILE, RESOURCES_FILE
+from tools.render_layout import MANIFESTS_DIR, NGINX_CONF_FILE, RESOURCES_FILE
 
 NO_CHANGES = "No changes."
 MAX_DIFF_LINES = 150

@@ -4,7 +4,7 @@ from components.docker.backend import BackendReplicaSet
 from components.docker.balancer import Balancer
 from components.docker.data_tier import DataTier
 from components.docker.monitoring import Monitoring
-from components.docker.platform import Platform
+from components.docker.platform import Platform, PlatformArgs
 
 __all__ = [
     "BackendReplicaSet",
@@ -12,4 +12,5 @@ __all__ = [
     "DataTier",
     "Monitoring",
     "Platform",
+    "PlatformArgs",
 ]

@@ -12,6 +12,7 @@ import pulumi_docker as docker
 from components.args import BalancerArgs
 from components.docker.image import pulled_image
 from components.docker.platform import Platform
+from components.nginx_settings import nginx_settings
 from nginx_conf import NginxRuntime, UpstreamServer, reload_script, render_nginx_conf
 
 DOCKER_DNS = "127.0.0.11"
@@ -34,10 +35,15 @@ class Balancer(pulumi.ComponentResource):
     def __init__(self, name: str, args: BalancerArgs[Platform], opts: pulumi.ResourceOptions | None = None):
         super().__init__("brain:docker:Balancer", name, None, opts)
         settings = args.settings
-        runtime = NginxRuntime(version=settings.nginx_version, resolver=DOCKER_DNS, max_open_files=OPEN_FILES)
+        runtime = NginxRuntime(
+            version=settings.nginx_version,
+            resolver=DOCKER_DNS,
+            max_open_files=OPEN_FILES,
+            internal_networks=(args.platform.subnet,),
+        )
         self.nginx_conf = pulumi.Output.from_input(args.backend.names).apply(
             lambda names: render_nginx_conf(
-                settings, [UpstreamServer(host=host, port=args.backend.port) for host in names], runtime
+                nginx_settings(settings), [UpstreamServer(host=host, port=args.backend.port) for host in names], runtime
             )
         )
         container_name = args.platform.balancer_name

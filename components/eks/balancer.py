@@ -153,7 +153,8 @@ def _controller_values(settings: BalancerConfig, vpc_cidr: str) -> dict[str, obj
                     "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
                 },
             },
-            # stub_status on :8080, for addresses in the VPC only (nodes, pods, the status Service's callers).
+            # stub_status on :8080, for addresses in the VPC only: nodes, and every pod (the VPC CNI gives pods
+            # VPC addresses), Prometheus's included. Clients come through the NLB with their own address, outside it.
             "nginxStatus": {"enable": True, "port": STATUS_PORT, "allowCidrs": vpc_cidr},
             "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
         },

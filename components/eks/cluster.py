@@ -1,5 +1,6 @@
-"""Platform for the prod target: a VPC over three zones, an EKS cluster with a managed node group, and the
-Kubernetes provider and namespace every other eks component deploys into."""
+"""Platform for the prod target: a VPC over three zones, an EKS cluster with a managed node group that the
+Cluster Autoscaler grows and shrinks, and the Kubernetes provider and namespace every other eks component
+deploys into."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from components.config import ClusterConfig
+from components.eks.preflight import require_aws_cli
+from components.node_capacity import CLUSTER_AUTOSCALER
 
 ZONES = 3
 """Subnets, nodes and the data tier's replicas spread over this many availability zones."""
@@ -24,7 +27,14 @@ NODE_POLICIES = {
     "registry": "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
 }
 EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
-EBS_CSI_SERVICE_ACCOUNT = "system:serviceaccount:kube-system:ebs-csi-controller-sa"
+EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
+SYSTEM_NAMESPACE = "kube-system"
+AUTOSCALER_CHART_REPO = "https://kubernetes.github.io/autoscaler"
+AUTOSCALER_CHART_VERSION = "9.59.0"
+AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
+AUTOSCALER_IMAGE_TAGS = {"1.35": "v1.35.2", "1.36": "v1.36.1"}
+"""The Cluster Autoscaler release for each supported cluster version: its minor must match the cluster's (the
+chart's own default image follows its appVersion, 1.35.0)."""
 
 
 @dataclass
@@ -59,15 +69,19 @@ class Platform(pulumi.ComponentResource):
     """The public host name the balancer serves."""
     private_subnet_ids: list[pulumi.Output[str]]
     node_security_group_id: pulumi.Output[str]
-    """The security group EKS attaches to managed nodes (and so to every pod): the data tier admits it."""
+    """The security group EKS attaches to the managed node group's nodes (and so to every pod on them): the
+    data tier admits it."""
     namespace: pulumi.Output[str]
     storage_class: pulumi.Output[str]
-    """The encrypted gp3 StorageClass that keeps its volumes when a claim is deleted."""
+    """The encrypted gp3 StorageClass that keeps its volumes when a claim is deleted. It exists only once the
+    EBS CSI driver add-on does, so whatever takes this name (a chart's or a StatefulSet's volume claims) waits
+    for the driver too: no claim is made before something can provision it."""
     providers: list[pulumi.ProviderResource]
     """The region's AWS provider and the cluster's Kubernetes provider, for components built on it."""
     kubeconfig: pulumi.Output[str]
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
+        require_aws_cli()
         super().__init__("brain:eks:Platform", name, None, opts)
         settings = args.settings
         self._name = name
@@ -104,11 +118,22 @@ class Platform(pulumi.ComponentResource):
                 create_oidc_provider=True,
                 skip_default_node_group=True,
                 endpoint_private_access=True,
-                endpoint_public_access=True,
-                public_access_cidrs=settings.api_access_cidrs,
+                # `[]`: private endpoint only. The config requires the choice for eks (no open default).
+                endpoint_public_access=bool(settings.api_access_cidrs),
+                public_access_cidrs=settings.api_access_cidrs or None,
                 enabled_cluster_log_types=["api", "audit", "authenticator"],
+                # STANDARD: at the end of standard support EKS upgrades the cluster rather than billing extended
+                # support (the API's default is EXTENDED).
+                upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+                deletion_protection=True,  # AWS refuses to delete the cluster until this is turned off
+                # pulumi-eks manages the vpc-cni add-on itself and merges this into its configuration values as
+                # `enableNetworkPolicy: "true"` (nodejs/eks/addons/cni-addon.ts): the VPC CNI's network policy
+                # agent then enforces the NetworkPolicies in the app namespace.
+                vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True),
             ),
-            opts=pulumi.ResourceOptions(parent=self, providers=[aws_provider]),
+            # protect: `pulumi destroy` or a replacement stops before the cluster (the children pulumi-eks makes
+            # inherit it), as before the data stores.
+            opts=pulumi.ResourceOptions(parent=self, providers=[aws_provider], protect=True),
         )
         self.kubeconfig = pulumi.Output.secret(cluster.kubeconfig_json)
         self.node_security_group_id = cluster.eks_cluster.vpc_config.cluster_security_group_id
@@ -120,8 +145,8 @@ class Platform(pulumi.ComponentResource):
             aws.eks.AddonArgs(cluster_name=cluster_name, addon_name="metrics-server"),
             opts=pulumi.ResourceOptions.merge(self._aws, pulumi.ResourceOptions(depends_on=[nodes])),
         )
-        # Persistent volumes (Qdrant; PostgreSQL and Redis in_cluster) need the EBS CSI driver.
-        aws.eks.Addon(
+        # Persistent volumes (Qdrant; PostgreSQL and Redis in_cluster; Prometheus) need the EBS CSI driver.
+        ebs_csi = aws.eks.Addon(
             f"{name}-ebs-csi-driver",
             aws.eks.AddonArgs(
                 cluster_name=cluster_name,
@@ -150,6 +175,7 @@ class Platform(pulumi.ComponentResource):
             opts=on_cluster,
         )
         self.namespace = cast(pulumi.Output[str], namespace.metadata.name)
+        self._cluster_autoscaler(cluster, cluster_name, settings, on_cluster)
         storage_class = k8s.storage.v1.StorageClass(
             f"{name}-gp3",
             k8s.storage.v1.StorageClassInitArgs(
@@ -163,7 +189,7 @@ class Platform(pulumi.ComponentResource):
                 volume_binding_mode="WaitForFirstConsumer",  # the volume is made in the pod's zone
                 allow_volume_expansion=True,
             ),
-            opts=on_cluster,
+            opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[ebs_csi])),
         )
         self.storage_class = cast(pulumi.Output[str], storage_class.metadata.name)
         self.register_outputs(
@@ -271,27 +297,79 @@ class Platform(pulumi.ComponentResource):
                 scaling_config=aws.eks.NodeGroupScalingConfigArgs(
                     min_size=nodes.min_size, desired_size=nodes.desired_size, max_size=nodes.max_size
                 ),
+                # The Cluster Autoscaler moves the desired size between min and max; `pulumi up` must not
+                # reset it (pulumi-eks then ignores changes to scalingConfig.desiredSize of its node group).
+                ignore_scaling_changes=True,
             ),
             opts=pulumi.ResourceOptions(parent=self, providers=[aws_provider], depends_on=attachments),
         )
 
     def _ebs_csi_role(self, cluster: eks.Cluster) -> aws.iam.Role:
-        """The EBS CSI controller's role, assumable only by its service account (IRSA, via the cluster's OIDC
-        provider)."""
-        policy = pulumi.Output.all(cluster.oidc_provider_arn, cluster.oidc_issuer).apply(
-            lambda pair: _assume_role_policy(
-                {"Federated": pair[0]},
-                action="sts:AssumeRoleWithWebIdentity",
-                conditions={f"{pair[1]}:sub": EBS_CSI_SERVICE_ACCOUNT, f"{pair[1]}:aud": "sts.amazonaws.com"},
-            )
-        )
-        role = aws.iam.Role(f"{self._name}-ebs-csi", aws.iam.RoleArgs(assume_role_policy=policy), opts=self._aws)
+        """The EBS CSI controller's role: AWS's managed policy for the driver."""
+        role = self._service_account_role("ebs-csi", cluster, EBS_CSI_SERVICE_ACCOUNT)
         aws.iam.RolePolicyAttachment(
             f"{self._name}-ebs-csi",
             aws.iam.RolePolicyAttachmentArgs(role=role.name, policy_arn=EBS_CSI_POLICY),
             opts=self._aws,
         )
         return role
+
+    def _cluster_autoscaler(
+        self,
+        cluster: eks.Cluster,
+        cluster_name: pulumi.Output[str],
+        settings: ClusterConfig,
+        on_cluster: pulumi.ResourceOptions,
+    ) -> None:
+        """The Cluster Autoscaler: adds a node (up to `node_group.max_size`) when pods are Pending for room, and
+        removes an underused one. It finds the node group's Auto Scaling group by the tags EKS puts on managed
+        node groups (`k8s.io/cluster-autoscaler/<cluster>`), and may resize only groups tagged for this cluster."""
+        role = self._service_account_role("cluster-autoscaler", cluster, AUTOSCALER_SERVICE_ACCOUNT)
+        aws.iam.RolePolicy(
+            f"{self._name}-cluster-autoscaler",
+            aws.iam.RolePolicyArgs(role=role.name, policy=cluster_name.apply(_autoscaler_policy)),
+            opts=self._aws,
+        )
+        requests = CLUSTER_AUTOSCALER.requests
+        k8s.helm.v3.Release(
+            f"{self._name}-cluster-autoscaler",
+            k8s.helm.v3.ReleaseArgs(
+                name="cluster-autoscaler",
+                chart="cluster-autoscaler",
+                version=AUTOSCALER_CHART_VERSION,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=AUTOSCALER_CHART_REPO),
+                namespace=SYSTEM_NAMESPACE,
+                values={
+                    "cloudProvider": "aws",
+                    "awsRegion": settings.region,
+                    "autoDiscovery": {"clusterName": cluster_name},
+                    "image": {"tag": AUTOSCALER_IMAGE_TAGS[settings.version]},
+                    "rbac": {
+                        "serviceAccount": {
+                            "name": AUTOSCALER_SERVICE_ACCOUNT,
+                            "annotations": {"eks.amazonaws.com/role-arn": role.arn},
+                        }
+                    },
+                    "resources": {
+                        "requests": {"cpu": f"{requests.cpu_millis}m", "memory": f"{requests.memory_mib}Mi"},
+                        "limits": {"memory": f"{requests.memory_mib}Mi"},
+                    },
+                },
+            ),
+            opts=on_cluster,
+        )
+
+    def _service_account_role(self, key: str, cluster: eks.Cluster, service_account: str) -> aws.iam.Role:
+        """A role only `service_account` in kube-system can assume (IRSA, via the cluster's OIDC provider)."""
+        subject = f"system:serviceaccount:{SYSTEM_NAMESPACE}:{service_account}"
+        policy = pulumi.Output.all(cluster.oidc_provider_arn, cluster.oidc_issuer).apply(
+            lambda pair: _assume_role_policy(
+                {"Federated": pair[0]},
+                action="sts:AssumeRoleWithWebIdentity",
+                conditions={f"{pair[1]}:sub": subject, f"{pair[1]}:aud": "sts.amazonaws.com"},
+            )
+        )
+        return aws.iam.Role(f"{self._name}-{key}", aws.iam.RoleArgs(assume_role_policy=policy), opts=self._aws)
 
 
 def _zone(names: list[str], index: int) -> str:
@@ -309,3 +387,38 @@ def _assume_role_policy(
     if conditions:
         statement["Condition"] = {"StringEquals": conditions}
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def _autoscaler_policy(cluster_name: str) -> str:
+    """The Cluster Autoscaler's permissions (its AWS README's policy for auto-discovery): reads anywhere, but
+    resizing and terminating only in Auto Scaling groups tagged as this cluster's."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "autoscaling:DescribeAutoScalingGroups",
+                        "autoscaling:DescribeAutoScalingInstances",
+                        "autoscaling:DescribeLaunchConfigurations",
+                        "autoscaling:DescribeScalingActivities",
+                        "ec2:DescribeImages",
+                        "ec2:DescribeInstanceTypes",
+                        "ec2:DescribeLaunchTemplateVersions",
+                        "ec2:GetInstanceTypesFromInstanceRequirements",
+                        "eks:DescribeNodegroup",
+                    ],
+                    "Resource": "*",
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}
+                    },
+                },
+            ],
+        }
+    )

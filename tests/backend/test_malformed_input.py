@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from backend.app import MAX_BROADCAST_BYTES
+from backend.messages import MAX_JSON_DEPTH
+from tests.backend.conftest import RECEIVE_TIMEOUT_SECONDS, receive_json
 from tests.support.processes import BackendProcess, running_backend
+
+DEEP_UNCLOSED = b"[" * 3000
+"""About 3 KB of `[`: once a RecursionError (500, and a WebSocket dropped without a close frame)."""
+DEEP_CLOSED = b'{"broadcast": ' + b"[" * 3000 + b"]" * 3000 + b"}"
+JUST_TOO_DEEP = b'{"broadcast": ' + b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH + b"}"
+"""The message object plus MAX_JSON_DEPTH arrays: one level more than allowed."""
+REFUSED = {
+    "3 KB of [": (DEEP_UNCLOSED, "nested deeper than"),
+    "3000 nested arrays": (DEEP_CLOSED, "nested deeper than"),
+    "one level too deep": (JUST_TOO_DEEP, "nested deeper than"),
+    "NaN": (b'{"broadcast": NaN}', "NaN is not a JSON number"),
+    "Infinity": (b'{"broadcast": [1, Infinity]}', "Infinity is not a JSON number"),
+    "-Infinity": (b'{"broadcast": {"x": -Infinity}}', "-Infinity is not a JSON number"),
+    "1e999": (b'{"broadcast": 1e999}', "too large for a finite number"),
+}
+"""Text Python's json module would take, which the contract refuses: (message, what the refusal says)."""
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +104,35 @@ def test_a_malformed_request_is_400(backend: BackendProcess, raw: bytes) -> None
 def test_a_client_that_vanishes_mid_request_does_no_harm(backend: BackendProcess) -> None:
     with socket.create_connection((backend.host, backend.port), timeout=5) as connection:
         connection.sendall(b"POST /api/broadcast HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"broad")
+
+
+@pytest.mark.parametrize(("body", "reason"), REFUSED.values(), ids=REFUSED.keys())
+def test_refused_json_is_400_saying_why(backend: BackendProcess, body: bytes, reason: str) -> None:
+    response = httpx.post(f"{backend.base_url}/api/broadcast", content=body, timeout=5)
+    assert response.status_code == 400 and reason in response.json()["detail"], response.text
+
+
+def test_the_deepest_allowed_broadcast_is_published(backend: BackendProcess) -> None:
+    depth = MAX_JSON_DEPTH - 1  # inside the message object
+    body = b'{"broadcast": ' + b"[" * depth + b"]" * depth + b"}"
+    response = httpx.post(f"{backend.base_url}/api/broadcast", content=body, timeout=5)
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(("message", "reason"), REFUSED.values(), ids=REFUSED.keys())
+def test_refused_json_on_a_websocket_closes_it_with_1007_saying_why(
+    backend: BackendProcess, message: bytes, reason: str
+) -> None:
+    async def scenario() -> tuple[int, str] | None:
+        async with connect(backend.ws_url()) as client:
+            await receive_json(client)  # the greeting
+            await client.send(message.decode())
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(client.recv(), RECEIVE_TIMEOUT_SECONDS)
+            frame = closed.value.rcvd
+            return (frame.code, frame.reason) if frame else None
+
+    received = asyncio.run(scenario())
+    assert received is not None, "the backend dropped the connection without a close frame"
+    code, close_reason = received
+    assert code == 1007 and reason in close_reason, received

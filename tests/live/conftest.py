@@ -42,10 +42,14 @@ def start_balancer(backends: BackendFleet, tmp_path: Path) -> Iterator[StartBala
     with contextlib.ExitStack() as started:
 
         def start(
-            config: BalancerConfig, servers: Sequence[UpstreamServer] | None = None, listen_address: str = LOOPBACK
+            config: BalancerConfig,
+            servers: Sequence[UpstreamServer] | None = None,
+            listen_address: str = LOOPBACK,
+            internal_networks: Sequence[str] = (),
         ) -> Balancer:
             directory = tmp_path / f"nginx-{next(numbers)}"
-            balancer = Balancer(directory, config, backends.servers if servers is None else servers, listen_address)
+            fleet = backends.servers if servers is None else servers
+            balancer = Balancer(directory, config, fleet, listen_address, internal_networks)
             started.callback(balancer.process.stop)
             balancer.process.start()
             return balancer

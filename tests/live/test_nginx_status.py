@@ -1,36 +1,51 @@
-"""/nginx_status: stub_status for internal callers, 403 for anyone else.
+"""/nginx_status and /metrics: for loopback and the stack's own network, 403 for anyone else.
 
 Every loopback address is internal, so the outside caller is a real one: a network namespace joined to the
-host by a veth pair, with a TEST-NET-2 address (198.51.100.0/24, RFC 5737) that no allow list admits.
+host by a veth pair, with a TEST-NET-2 address (198.51.100.0/24, RFC 5737) that no allow list admits unless the
+test names its /30 as the stack's network. Creating the namespace needs CAP_SYS_ADMIN (`ip netns add` mounts
+/run/netns) and CAP_NET_ADMIN (the veth pair): without them the tests skip locally and fail under CI.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import os
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 
 from components.config import BalancerConfig
 from tests.support.topology import StartBalancer
-from tests.support.processes import require_binary
+from tests.support.processes import require_binary, unavailable
 
 pytestmark = pytest.mark.live
 
 COMMAND_TIMEOUT_SECONDS = 20
+NAMESPACE_REMEDY = (
+    "the CI job's container must grant CAP_SYS_ADMIN and CAP_NET_ADMIN without an AppArmor mount ban "
+    "(.github/workflows/test.yml: container options)"
+)
 
 
 @dataclass(frozen=True)
 class OutsideNetwork:
-    """A network namespace whose only address is `client`, reaching the host at `host`."""
+    """A network namespace whose only address is `client`, reaching the host at `host` over a /30."""
 
     namespace: str
     host: str
     client: str
+
+    @property
+    def cidr(self) -> str:
+        """The /30 both ends share: naming it as the stack's network admits the client."""
+        return str(ipaddress.ip_interface(f"{self.host}/30").network)
 
     def get_status(self, url: str) -> int:
         """The HTTP status of GET `url`, fetched from inside the namespace."""
@@ -49,8 +64,9 @@ def _ip(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture
-def outside_network() -> Iterator[OutsideNetwork]:
+@contextlib.contextmanager
+def outside_network_namespace() -> Iterator[OutsideNetwork]:
+    """The namespace and its veth pair, removed on exit; skips (fails under CI) where namespaces are refused."""
     require_binary("ip")
     # One /30 per test process, so two suites running side by side do not claim the same addresses.
     base = 4 * (os.getpid() % 64)
@@ -60,7 +76,7 @@ def outside_network() -> Iterator[OutsideNetwork]:
     try:
         _ip("netns", "add", name)
     except subprocess.CalledProcessError as error:
-        pytest.skip(f"cannot create a network namespace here (needs root with CAP_SYS_ADMIN): {error.stderr.strip()}")
+        unavailable(f"cannot create a network namespace here: {error.stderr.strip()}", NAMESPACE_REMEDY)
     try:
         _ip("link", "add", host_link, "type", "veth", "peer", "name", client_link)
         _ip("link", "set", client_link, "netns", name)
@@ -74,6 +90,12 @@ def outside_network() -> Iterator[OutsideNetwork]:
         subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=COMMAND_TIMEOUT_SECONDS)
 
 
+@pytest.fixture
+def outside_network() -> Iterator[OutsideNetwork]:
+    with outside_network_namespace() as network:
+        yield network
+
+
 def test_nginx_status_answers_internal_callers(start_balancer: StartBalancer):
     balancer = start_balancer(BalancerConfig())
     response = httpx.get(balancer.url("/nginx_status"), timeout=10)
@@ -82,8 +104,33 @@ def test_nginx_status_answers_internal_callers(start_balancer: StartBalancer):
 
 
 def test_nginx_status_refuses_outside_callers(start_balancer: StartBalancer, outside_network: OutsideNetwork):
-    balancer = start_balancer(BalancerConfig(), listen_address="0.0.0.0")
+    balancer = start_balancer(BalancerConfig(), listen_address="0.0.0.0", internal_networks=("172.28.89.0/24",))
     outside_url = f"http://{outside_network.host}:{balancer.port}"
     assert outside_network.get_status(f"{outside_url}/health/live") == 200, "the outside caller cannot reach nginx"
     assert outside_network.get_status(f"{outside_url}/nginx_status") == 403
     assert outside_network.get_status(f"{outside_url}/metrics") == 403
+
+
+def test_the_stack_network_is_an_internal_caller(start_balancer: StartBalancer, outside_network: OutsideNetwork):
+    """The same caller, once its network is the stack's own (as a container on the dev network is)."""
+    balancer = start_balancer(BalancerConfig(), listen_address="0.0.0.0", internal_networks=(outside_network.cidr,))
+    outside_url = f"http://{outside_network.host}:{balancer.port}"
+    assert outside_network.get_status(f"{outside_url}/nginx_status") == 200
+    assert outside_network.get_status(f"{outside_url}/metrics") == 200
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_a_refused_namespace_fails_under_ci_and_skips_elsewhere(
+    ci: str, outcome: type[BaseException], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """What an unprivileged container sees: `ip netns add` refused (an `ip` that answers as it does there)."""
+    refusing_ip = tmp_path / "ip"
+    refusing_ip.write_text(
+        "#!/bin/sh\necho 'mount --make-shared /run/netns failed: Operation not permitted' >&2\nexit 1\n"
+    )
+    refusing_ip.chmod(refusing_ip.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome) as raised, outside_network_namespace():
+        pass
+    assert "Operation not permitted" in str(raised.value)

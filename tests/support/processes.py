@@ -21,7 +21,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import pytest
 
@@ -54,15 +54,20 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 
 
+def unavailable(reason: str, remedy: str) -> NoReturn:
+    """Skip with `reason` on a developer's machine; fail under CI, which must provide it (`remedy` says how)."""
+    if in_ci():
+        pytest.fail(f"{reason}; {remedy}")
+    pytest.skip(reason)
+
+
 def require_binary(name: str, *candidates: Path) -> str:
     """The path of `name` (on PATH or at one of `candidates`); otherwise skip with the reason, or fail in CI."""
     for path in (shutil.which(name), *map(str, candidates)):
         if path and os.access(path, os.X_OK):
             return path
-    reason = f"{name} is not installed (looked on PATH and in {[str(c) for c in candidates]})"
-    if in_ci():
-        pytest.fail(f"{reason}; CI must install it (.ci/run)")
-    pytest.skip(reason)
+    looked_in = [str(candidate) for candidate in candidates]
+    unavailable(f"{name} is not installed (looked on PATH and in {looked_in})", "CI must install it (.ci/run)")
 
 
 def free_port(host: str = LOOPBACK) -> int:

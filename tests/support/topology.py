@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from components.config import BalancerConfig
+from components.nginx_settings import nginx_settings
 from nginx_conf.render import NginxRuntime, UpstreamServer, render_nginx_conf
 from tests.support.nginx import NginxProcess, nginx_version
 from tests.support.processes import LOOPBACK, BackendProcess, free_port, wait_until
@@ -100,15 +101,20 @@ class Balancer:
     """A real nginx running the config rendered from a `BalancerConfig`, on loopback, in its own directory."""
 
     def __init__(self, directory: Path, config: BalancerConfig, servers: Sequence[UpstreamServer],
-                 listen_address: str = LOOPBACK):
-        self._runtime = replace(NginxRuntime.for_directory(directory, nginx_version()), listen_address=listen_address)
+                 listen_address: str = LOOPBACK, internal_networks: Sequence[str] = ()):
+        """`internal_networks`: besides loopback, who may read /nginx_status and /metrics (the stack's network)."""
+        self._runtime = replace(
+            NginxRuntime.for_directory(directory, nginx_version()),
+            listen_address=listen_address,
+            internal_networks=tuple(internal_networks),
+        )
         # A free port of our own, whatever port the config names.
         self.port = free_port(listen_address)
         self.host = LOOPBACK if listen_address == "0.0.0.0" else listen_address
         self.process = NginxProcess(self._render(config, servers), directory, self.port, self.host)
 
     def _render(self, config: BalancerConfig, servers: Sequence[UpstreamServer]) -> str:
-        return render_nginx_conf(config.model_copy(update={"port": self.port}), servers, self._runtime)
+        return render_nginx_conf(replace(nginx_settings(config), port=self.port), servers, self._runtime)
 
     def url(self, path: str) -> str:
         return self.process.url(path)
@@ -135,5 +141,9 @@ class StartBalancer(Protocol):
     """The `start_balancer` fixture: nginx for `config` over the fleet (or `servers`), stopped at teardown."""
 
     def __call__(
-        self, config: BalancerConfig, servers: Sequence[UpstreamServer] | None = None, listen_address: str = LOOPBACK
+        self,
+        config: BalancerConfig,
+        servers: Sequence[UpstreamServer] | None = None,
+        listen_address: str = LOOPBACK,
+        internal_networks: Sequence[str] = (),
     ) -> Balancer: ...

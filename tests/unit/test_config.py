@@ -87,6 +87,7 @@ def test_weighted_is_refused_for_eks() -> None:
             {
                 "target": "eks",
                 "backend": {"image": "ghcr.io/brain/core:1.0.0"},
+                "cluster": {"api_access_cidrs": []},
                 "balancer": {"algorithm": "weighted", "weights": [1, 1, 1]},
             }
         )
@@ -111,5 +112,18 @@ def test_nginx_version_comes_from_the_pinned_image_tag() -> None:
 def test_replicas_is_refused_for_eks_where_the_autoscaler_owns_the_count() -> None:
     with pytest.raises(ConfigError, match="backend.replicas 5 applies to target docker only"):
         parse_stack_config({"target": "eks", "backend": {"replicas": 5, "image": "ghcr.io/brain/core:1.0.0"}})
-    config = parse_stack_config({"target": "eks", "backend": {"image": "ghcr.io/brain/core:1.0.0"}})
+    config = parse_stack_config(
+        {"target": "eks", "backend": {"image": "ghcr.io/brain/core:1.0.0"}, "cluster": {"api_access_cidrs": []}}
+    )
     assert config.backend.autoscaling.min_replicas == 3
+
+
+@pytest.mark.parametrize(
+    "subnet",
+    ["0.0.0.0/0", "8.8.8.0/24", "10.0.0.0/8", "172.28.89.0/29", "172.28.89.1/24", "172.28.89.0", "all"],
+)
+def test_network_subnet_must_be_one_private_network_of_a_usable_size(subnet: str) -> None:
+    """It becomes nginx's allow list for /nginx_status: a public or huge range would let the LAN (or anyone) in."""
+    with pytest.raises(ConfigError) as raised:
+        parse_stack_config({"target": "docker", "network": {"subnet": subnet}})
+    assert f"brain:network.subnet = {subnet!r}: expected a private IPv4 network from /16 to /28" in str(raised.value)

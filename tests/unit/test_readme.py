@@ -29,6 +29,8 @@ def _documented() -> dict[str, str]:
 
 
 def _as_documented(default: Any) -> str:
+    if default is None:  # no default: the key must be set (for the target it applies to)
+        return "(required for eks)"
     if isinstance(default, bool):
         return f"`{str(default).lower()}`"
     if isinstance(default, list):

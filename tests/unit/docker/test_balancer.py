@@ -93,3 +93,14 @@ def test_config_changes_reload_the_running_nginx_instead_of_replacing_it() -> No
     assert reload_script("/etc/nginx/nginx.conf") in shlex.split(reload.inputs["create"])
     assert nginx.urn in reload.depends_on, "the reload must run against the container it follows"
     assert reload.inputs["triggers"] == ["brain-nginx-id"], "a new container must get the current config too"
+
+
+@pytest.mark.parametrize("subnet", ["172.28.89.0/24", "10.77.0.0/16"])
+def test_status_and_metrics_admit_loopback_and_the_stack_network_only(subnet: str) -> None:
+    """`network.subnet` (the network's own, tests/unit/docker/test_platform.py), and no other private range."""
+    conf = _nginx_conf([f"network.subnet={subnet}", "balancer.bind_address=0.0.0.0"])
+    for location in (r"=\s*/nginx_status", r"/metrics"):
+        block = re.search(rf"location\s+{location}\s*\{{(.*?)\}}", conf, re.S)
+        assert block, f"no location {location} in:\n{conf}"
+        rules = [line.strip().rstrip(";") for line in block.group(1).splitlines() if re.match(r"\s*(allow|deny)\b", line)]
+        assert rules == ["allow 127.0.0.0/8", "allow ::1/128", f"allow {subnet}", "deny all"], rules

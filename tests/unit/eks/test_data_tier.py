@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from components.config import ConfigError
 from tools.program import RegisteredResource, is_secret, mock_secret_value, reveal, run_program
 
 RDS = "aws:rds/instance:Instance"
@@ -35,15 +36,33 @@ def test_postgres_is_multi_az_encrypted_private_and_protected() -> None:
 
 def test_postgres_takes_engine_size_and_names_from_config() -> None:
     overrides = [
-        "data.postgres.engine_version='16.6'",
+        "data.postgres.engine_version='16'",
         "data.postgres.instance_class=db.r7g.large",
         "data.postgres.storage_gb=100",
         "data.postgres.database=brain_core",
         "data.postgres.user=core",
     ]
     inputs = _one(run_program("prod", overrides).of_type(RDS)).inputs
-    assert (inputs["engine"], inputs["engineVersion"], inputs["instanceClass"]) == ("postgres", "16.6", "db.r7g.large")
+    assert (inputs["engine"], inputs["engineVersion"], inputs["instanceClass"]) == ("postgres", "16", "db.r7g.large")
     assert (inputs["allocatedStorage"], inputs["dbName"], inputs["username"]) == (100, "brain_core", "core")
+
+
+def test_postgres_pins_the_major_version_and_takes_minor_upgrades_from_rds() -> None:
+    inputs = _one(run_program("prod").of_type(RDS)).inputs
+    assert inputs["autoMinorVersionUpgrade"] is True
+    assert inputs["engineVersion"].isdigit(), (
+        f"engineVersion {inputs['engineVersion']!r} pins a minor: once RDS upgrades it, `pulumi up` plans a refused downgrade"
+    )
+
+
+@pytest.mark.parametrize("version", ["17.7", "17.x", "seventeen"])
+def test_postgres_minor_pin_is_rejected_before_any_resource(version: str) -> None:
+    registered: list[RegisteredResource] = []
+    with pytest.raises(ConfigError) as raised:
+        run_program("prod", [f"data.postgres.engine_version='{version}'"], registered=registered)
+    assert f"brain:data.postgres.engine_version = '{version}'" in str(raised.value), str(raised.value)
+    assert "major version" in str(raised.value), str(raised.value)
+    assert registered == [], [resource.name for resource in registered]
 
 
 def test_redis_is_one_shard_multi_az_with_tls_and_auth_token() -> None:

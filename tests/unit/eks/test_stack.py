@@ -21,7 +21,8 @@ PLATFORM = {
     "aws:ec2/routeTable:RouteTable": 4,
     "aws:ec2/routeTableAssociation:RouteTableAssociation": 6,
     "eks:index:Cluster": 1,
-    "aws:iam/role:Role": 2,  # the nodes', the EBS CSI driver's
+    "aws:iam/role:Role": 3,  # the nodes', the EBS CSI driver's, the Cluster Autoscaler's
+    "aws:iam/rolePolicy:RolePolicy": 1,  # the Cluster Autoscaler's
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 4,
     "eks:index:ManagedNodeGroup": 1,
     "aws:eks/addon:Addon": 2,  # metrics-server, aws-ebs-csi-driver
@@ -71,14 +72,14 @@ def _expected(mode_specific: dict[str, int], services: int, secrets: int, releas
 def test_managed_data_tier_creates_exactly_the_topology() -> None:
     counts = Counter(resource.type for resource in run_program("prod", ["data.mode=managed"]).resources)
     # Services: the backend's, the controller's status; Secrets: the backend's env, the data credentials;
-    # releases: the ingress controller, Qdrant.
-    assert counts == _expected(MANAGED_DATA, services=2, secrets=2, releases=2), dict(counts)
+    # releases: the Cluster Autoscaler, the ingress controller, Qdrant.
+    assert counts == _expected(MANAGED_DATA, services=2, secrets=2, releases=3), dict(counts)
 
 
 def test_in_cluster_data_tier_swaps_aws_services_for_stateful_sets() -> None:
     counts = Counter(resource.type for resource in run_program("prod", ["data.mode=in_cluster"]).resources)
     # Services besides: PostgreSQL's and Redis's.
-    assert counts == _expected(IN_CLUSTER_DATA, services=4, secrets=2, releases=2), dict(counts)
+    assert counts == _expected(IN_CLUSTER_DATA, services=4, secrets=2, releases=3), dict(counts)
 
 
 def test_monitoring_adds_a_prometheus_release_and_exports_its_url() -> None:

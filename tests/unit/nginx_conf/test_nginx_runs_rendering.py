@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from components.config import BalancerConfig
+from components.nginx_settings import nginx_settings
 from nginx_conf import NginxRuntime, UpstreamServer, render_nginx_conf
 from tests.support.nginx import NginxProcess, nginx_version, running_nginx
 from tests.support.processes import LOOPBACK, free_port, wait_until
@@ -25,7 +26,7 @@ BODY_LIMIT = "64k"
 def nginx(tmp_path: Path):
     balancer = BalancerConfig(port=free_port(), client_max_body_size=BODY_LIMIT, fail_timeout="1s")
     absent_replica = UpstreamServer(LOOPBACK, free_port())
-    conf = render_nginx_conf(balancer, [absent_replica], NginxRuntime.for_directory(tmp_path, nginx_version()))
+    conf = render_nginx_conf(nginx_settings(balancer), [absent_replica], NginxRuntime.for_directory(tmp_path, nginx_version()))
     with running_nginx(conf, tmp_path, balancer.port) as process:
         yield process
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from components.config import BalancerConfig
+from components.nginx_settings import nginx_settings
 from nginx_conf import NginxRuntime, UpstreamServer, render_nginx_conf
 from tests.support.nginx_directives import Directive, parse_nginx_conf
 
@@ -36,7 +37,7 @@ def servers(count: int = 3) -> list[UpstreamServer]:
 
 
 def rendered(balancer: BalancerConfig, count: int = 3, runtime: NginxRuntime = TEST_RUNTIME) -> Directive:
-    return parse_nginx_conf(render_nginx_conf(balancer, servers(count), runtime))
+    return parse_nginx_conf(render_nginx_conf(nginx_settings(balancer), servers(count), runtime))
 
 
 def http_block(conf: Directive) -> Directive:
@@ -263,17 +264,34 @@ def first_matching_rule(block: Directive, address: str) -> str:
     return "allow"
 
 
-INTERNAL = ["127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.254", "192.168.1.10", "::1", "fd12::1"]
-OUTSIDE = ["8.8.8.8", "172.32.0.1", "192.169.0.1", "11.0.0.1", "2001:db8::1", "fe80::1"]
+STACK_NETWORK = "172.28.89.0/24"
+INTERNAL = ["127.0.0.1", "127.8.9.10", "::1", "172.28.89.1", "172.28.89.254"]
+"""Loopback, and the stack's own network (its gateway .1 is how the host itself reaches a published port)."""
+OUTSIDE = ["10.1.2.3", "172.16.0.1", "172.28.90.1", "192.168.1.10", "fd12::1", "8.8.8.8", "2001:db8::1", "fe80::1"]
+"""Other private addresses too: with the port published on 0.0.0.0 they are the LAN's hosts."""
 
 
 @pytest.mark.parametrize("path", [("=", "/nginx_status"), ("/metrics",)])
-def test_status_and_metrics_answer_internal_callers_only(path: tuple[str, ...]):
-    block = location(rendered(BalancerConfig()), *path)
+def test_status_and_metrics_answer_loopback_and_the_stack_network_only(path: tuple[str, ...]):
+    runtime = NginxRuntime(version=DEBIAN_NGINX, internal_networks=(STACK_NETWORK,))
+    block = location(rendered(BalancerConfig(), runtime=runtime), *path)
     assert {address: first_matching_rule(block, address) for address in INTERNAL + OUTSIDE} == {
         **{address: "allow" for address in INTERNAL},
         **{address: "deny" for address in OUTSIDE},
     }
+
+
+def test_without_a_stack_network_only_loopback_reads_status():
+    block = location(rendered(BalancerConfig()), "=", "/nginx_status")
+    assert [address for address in INTERNAL + OUTSIDE if first_matching_rule(block, address) == "allow"] == [
+        "127.0.0.1", "127.8.9.10", "::1"
+    ]
+
+
+@pytest.mark.parametrize("network", ["172.28.89.1/24", "all", "10.0.0.0/8; allow all", ""])
+def test_an_internal_network_nginx_could_misread_is_refused(network: str):
+    with pytest.raises(ValueError, match="is not an IP network"):
+        rendered(BalancerConfig(), runtime=NginxRuntime(version=DEBIAN_NGINX, internal_networks=(network,)))
 
 
 def test_status_location_serves_stub_status():
@@ -350,7 +368,7 @@ def test_for_directory_keeps_everything_nginx_writes_in_the_directory(tmp_path: 
 )
 def test_impossible_inputs_are_refused(balancer: BalancerConfig, count: int, message: str):
     with pytest.raises(ValueError, match=re.escape(message)):
-        render_nginx_conf(balancer, servers(count), TEST_RUNTIME)
+        render_nginx_conf(nginx_settings(balancer), servers(count), TEST_RUNTIME)
 
 
 @pytest.mark.parametrize(
@@ -363,9 +381,10 @@ def test_impossible_inputs_are_refused(balancer: BalancerConfig, count: int, mes
 )
 def test_servers_that_would_break_the_config_are_refused(server: UpstreamServer, message: str):
     with pytest.raises(ValueError, match=re.escape(message)):
-        render_nginx_conf(BalancerConfig(), [server], TEST_RUNTIME)
+        render_nginx_conf(nginx_settings(BalancerConfig()), [server], TEST_RUNTIME)
 
 
 def test_ipv6_servers_are_bracketed():
-    conf = parse_nginx_conf(render_nginx_conf(BalancerConfig(), [UpstreamServer("fd00::5", 8000)], TEST_RUNTIME))
+    settings = nginx_settings(BalancerConfig())
+    conf = parse_nginx_conf(render_nginx_conf(settings, [UpstreamServer("fd00::5", 8000)], TEST_RUNTIME))
     assert [server.args[0] for server in server_lines(upstream_behind(conf, "/api/"))] == ["[fd00::5]:8000"]

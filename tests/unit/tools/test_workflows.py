@@ -99,6 +99,16 @@ def test_test_workflow_runs_the_readme_test_command_on_push_and_pull_request() -
     assert any(".ci/run" in step.get("run", "") for _, step in steps(workflow))
 
 
+def test_test_job_container_may_create_the_live_suites_network_namespace() -> None:
+    """`ip netns add` needs SYS_ADMIN (it mounts /run/netns, which AppArmor's docker-default forbids), the veth
+    pair NET_ADMIN; without them the namespace test fails under CI, as it must."""
+    container = load(WORKFLOWS / "test.yml")["jobs"]["test"]["container"]
+    assert container["image"] == "debian:12", container
+    options = container["options"].split()
+    assert {"--cap-add=SYS_ADMIN", "--cap-add=NET_ADMIN"} <= set(options), options
+    assert "apparmor=unconfined" in options, options
+
+
 def test_preview_renders_and_comments_per_stack_with_write_access_only_where_it_posts() -> None:
     workflow = load(WORKFLOWS / "preview.yml")
     assert set(workflow["on"]) == {"pull_request"}
