@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.args import DataTierArgs
-from components.config import DataConfig
+from components.config import DataConfig, QdrantConfig
 from components.connection import DataConnection
 from components.eks.cluster import Platform
 from components.eks.in_cluster_stores import (
@@ -198,9 +198,6 @@ class DataTier(pulumi.ComponentResource):
         so it is in no Helm value (the release record and the preview stay readable). Returns the host and the
         workload."""
         qdrant = settings.qdrant
-        repository, tag = qdrant.image.rsplit(":", 1)
-        resources = {"cpu": qdrant.resources.cpu, "memory": qdrant.resources.memory}
-        storage = {"size": f"{qdrant.storage_gb}Gi", "storageClassName": self._platform.storage_class}
         release = k8s.helm.v3.Release(
             f"{self._name}-qdrant",
             k8s.helm.v3.ReleaseArgs(
@@ -209,63 +206,7 @@ class DataTier(pulumi.ComponentResource):
                 version=qdrant.chart_version,
                 repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=QDRANT_CHART_REPO),
                 namespace=self._platform.namespace,
-                values={
-                    "replicaCount": 1,
-                    # The docker target's Qdrant, in the variant built to run as its own unprivileged user: the
-                    # chart then also leaves out its root init container (a `chown` of the volumes).
-                    "image": {"repository": repository, "tag": tag, "useUnprivilegedImage": True},
-                    "env": [
-                        {
-                            "name": "QDRANT__SERVICE__API_KEY",
-                            "valueFrom": {"secretKeyRef": {"name": secret_name, "key": "qdrant-api-key"}},
-                        }
-                    ],
-                    "resources": {"requests": resources, "limits": resources},
-                    "podSecurityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": QDRANT_RUN_AS.user,
-                        "runAsGroup": QDRANT_RUN_AS.group,
-                        "fsGroup": QDRANT_RUN_AS.group,
-                        "fsGroupChangePolicy": "OnRootMismatch",
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
-                    "containerSecurityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": QDRANT_RUN_AS.user,
-                        "runAsGroup": QDRANT_RUN_AS.group,
-                        "allowPrivilegeEscalation": False,
-                        "privileged": False,
-                        "readOnlyRootFilesystem": True,
-                        "capabilities": {"drop": ["ALL"]},
-                    },
-                    # The chart probes `/` (open without the API key); readiness (`/readyz`) is on by default.
-                    "startupProbe": {
-                        "enabled": True,
-                        "periodSeconds": PROBE_PERIOD_SECONDS,
-                        "failureThreshold": STARTUP_SECONDS // PROBE_PERIOD_SECONDS,
-                    },
-                    "livenessProbe": {
-                        "enabled": True,
-                        "periodSeconds": LIVENESS_PERIOD_SECONDS,
-                        "timeoutSeconds": PROBE_TIMEOUT_SECONDS,
-                        "failureThreshold": LIVENESS_FAILURES,
-                    },
-                    # One pod: a drain may evict it (the volume follows it in its zone), but never two at once
-                    # if replicaCount grows. minAvailable 1 would block every node drain and scale-down.
-                    "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
-                    "persistence": storage,
-                    # Snapshots (POST /snapshots, see the README's backup steps) on a volume of their own, as the
-                    # chart recommends: one as large as the storage, so a full snapshot fits.
-                    "snapshotPersistence": {"enabled": True, **storage},
-                    # The namespace's network policies give Qdrant no way out anyway.
-                    "config": {"telemetry_disabled": True},
-                    # The chart has no `automountServiceAccountToken`. A container that already mounts the token's
-                    # path gets no token: the ServiceAccount admission plugin skips it (and adds no token volume).
-                    "additionalVolumes": [{"name": "no-api-token", "emptyDir": {"sizeLimit": "1Mi"}}],
-                    "additionalVolumeMounts": [
-                        {"name": "no-api-token", "mountPath": SERVICE_ACCOUNT_TOKEN_PATH, "readOnly": True}
-                    ],
-                },
+                values=_qdrant_values(qdrant, secret_name, self._platform.storage_class),
             ),
             opts=pulumi.ResourceOptions(parent=self, protect=True),
         )
@@ -281,3 +222,69 @@ class DataTier(pulumi.ComponentResource):
             ports=[QDRANT_PORT, QDRANT_GRPC_PORT],
         )
         return self._service_host(cast(pulumi.Output[str], release.name)), pods  # the chart names its Service so
+
+
+def _qdrant_values(
+    qdrant: QdrantConfig, secret_name: pulumi.Output[str], storage_class: pulumi.Output[str]
+) -> dict[str, object]:
+    """The chart's values (chart 1.19.0's keys: tests/unit/eks/test_qdrant_chart.py checks them)."""
+    repository, tag = qdrant.image.rsplit(":", 1)
+    resources = {"cpu": qdrant.resources.cpu, "memory": qdrant.resources.memory}
+    storage = {"size": f"{qdrant.storage_gb}Gi", "storageClassName": storage_class}
+    return {
+        "replicaCount": 1,
+        # The docker target's Qdrant, in the variant built to run as its own unprivileged user: the
+        # chart then also leaves out its root init container (a `chown` of the volumes).
+        "image": {"repository": repository, "tag": tag, "useUnprivilegedImage": True},
+        "env": [
+            {
+                "name": "QDRANT__SERVICE__API_KEY",
+                "valueFrom": {"secretKeyRef": {"name": secret_name, "key": "qdrant-api-key"}},
+            }
+        ],
+        "resources": {"requests": resources, "limits": resources},
+        "podSecurityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": QDRANT_RUN_AS.user,
+            "runAsGroup": QDRANT_RUN_AS.group,
+            "fsGroup": QDRANT_RUN_AS.group,
+            "fsGroupChangePolicy": "OnRootMismatch",
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containerSecurityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": QDRANT_RUN_AS.user,
+            "runAsGroup": QDRANT_RUN_AS.group,
+            "allowPrivilegeEscalation": False,
+            "privileged": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        # The chart probes `/` (open without the API key); readiness (`/readyz`) is on by default.
+        "startupProbe": {
+            "enabled": True,
+            "periodSeconds": PROBE_PERIOD_SECONDS,
+            "failureThreshold": STARTUP_SECONDS // PROBE_PERIOD_SECONDS,
+        },
+        "livenessProbe": {
+            "enabled": True,
+            "periodSeconds": LIVENESS_PERIOD_SECONDS,
+            "timeoutSeconds": PROBE_TIMEOUT_SECONDS,
+            "failureThreshold": LIVENESS_FAILURES,
+        },
+        # One pod: a drain may evict it (the volume follows it in its zone), but never two at once
+        # if replicaCount grows. minAvailable 1 would block every node drain and scale-down.
+        "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
+        "persistence": storage,
+        # Snapshots (POST /snapshots, see the README's backup steps) on a volume of their own, as the
+        # chart recommends: one as large as the storage, so a full snapshot fits.
+        "snapshotPersistence": {"enabled": True, **storage},
+        # The namespace's network policies give Qdrant no way out anyway.
+        "config": {"telemetry_disabled": True},
+        # The chart has no `automountServiceAccountToken`. A container that already mounts the token's
+        # path gets no token: the ServiceAccount admission plugin skips it (and adds no token volume).
+        "additionalVolumes": [{"name": "no-api-token", "emptyDir": {"sizeLimit": "1Mi"}}],
+        "additionalVolumeMounts": [
+            {"name": "no-api-token", "mountPath": SERVICE_ACCOUNT_TOKEN_PATH, "readOnly": True}
+        ],
+    }
