@@ -71,29 +71,28 @@ class NetworkIsolationArgs:
     """Whether monitoring.py's Prometheus runs in the namespace (and must reach the replicas)."""
 
 
-def _pods(labels: Mapping[str, str], namespace: pulumi.Input[str] | None = None) -> k8s.networking.v1.NetworkPolicyPeerArgs:
+Peer = k8s.networking.v1.NetworkPolicyPeerArgs
+
+
+def _pods(labels: Mapping[str, str], namespace: pulumi.Input[str] | None = None) -> Peer:
     """Pods with `labels`, in `namespace` (by name), or in the policy's own namespace."""
-    return k8s.networking.v1.NetworkPolicyPeerArgs(
-        pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(labels)),
-        namespace_selector=(
-            k8s.meta.v1.LabelSelectorArgs(match_labels={NAMESPACE_LABEL: namespace}) if namespace is not None else None
-        ),
-    )
+    in_namespace = k8s.meta.v1.LabelSelectorArgs(match_labels={NAMESPACE_LABEL: namespace}) if namespace else None
+    return Peer(pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(labels)), namespace_selector=in_namespace)
+
+
+def _addresses(cidr: str) -> Peer:
+    return Peer(ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr))
 
 
 def _ports(ports: Sequence[int], protocols: Sequence[str] = ("TCP",)) -> list[k8s.networking.v1.NetworkPolicyPortArgs]:
-    return [
-        k8s.networking.v1.NetworkPolicyPortArgs(protocol=protocol, port=port) for port in ports for protocol in protocols
-    ]
+    return [k8s.networking.v1.NetworkPolicyPortArgs(protocol=proto, port=port) for port in ports for proto in protocols]
 
 
-def _ingress(peer: k8s.networking.v1.NetworkPolicyPeerArgs, ports: Sequence[int]) -> k8s.networking.v1.NetworkPolicyIngressRuleArgs:
+def _ingress(peer: Peer, ports: Sequence[int]) -> k8s.networking.v1.NetworkPolicyIngressRuleArgs:
     return k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=[peer], ports=_ports(ports))
 
 
-def _egress(
-    peer: k8s.networking.v1.NetworkPolicyPeerArgs | None, ports: Sequence[int]
-) -> k8s.networking.v1.NetworkPolicyEgressRuleArgs:
+def _egress(peer: Peer | None, ports: Sequence[int]) -> k8s.networking.v1.NetworkPolicyEgressRuleArgs:
     """Egress to `peer` (None: any address) on `ports`."""
     return k8s.networking.v1.NetworkPolicyEgressRuleArgs(to=[peer] if peer else None, ports=_ports(ports))
 
@@ -136,14 +135,13 @@ class NetworkIsolation(pulumi.ComponentResource):
                 ],
                 egress=[
                     *(_egress(_pods(store.labels), store.ports) for store in stores.pods),
-                    *(
-                        [_egress(k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=platform.vpc_cidr)), stores.vpc_ports)]
-                        if stores.vpc_ports
-                        else []
-                    ),
+                    *([_egress(_addresses(platform.vpc_cidr), stores.vpc_ports)] if stores.vpc_ports else []),
                 ],
             ),
-            *(self._policy(store.name, store.labels, ingress=[_ingress(backend_pods, store.ports)]) for store in stores.pods),
+            *(
+                self._policy(store.name, store.labels, ingress=[_ingress(backend_pods, store.ports)])
+                for store in stores.pods
+            ),
             self._policy("acme-http01-solver", ACME_SOLVER_LABELS, ingress=[_ingress(controller, [ACME_SOLVER_PORT])]),
         ]
         if args.monitoring:

@@ -28,6 +28,7 @@ from tests.support.processes import (
 )
 from tools.program import run_program
 
+pytestmark = pytest.mark.live
 COMMAND_TIMEOUT_SECONDS = 10
 
 

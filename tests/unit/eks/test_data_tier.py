@@ -139,7 +139,11 @@ def test_managed_passwords_stay_out_of_the_cluster() -> None:
 
 @pytest.mark.parametrize("mode", ["managed", "in_cluster"])
 def test_qdrant_comes_from_its_chart_protected_with_the_key_from_a_secret(mode: str) -> None:
-    overrides = ["data.qdrant.chart_version=1.18.3", "data.qdrant.image=qdrant/qdrant:v1.18.2", "data.qdrant.storage_gb=30"]
+    overrides = [
+        "data.qdrant.chart_version=1.18.3",
+        "data.qdrant.image=qdrant/qdrant:v1.18.2",
+        "data.qdrant.storage_gb=30",
+    ]
     run = run_program("prod", [f"data.mode={mode}", *overrides])
     qdrant = run.named("brain-qdrant")
     inputs = qdrant.inputs
@@ -162,7 +166,8 @@ def test_qdrant_comes_from_its_chart_protected_with_the_key_from_a_secret(mode: 
 
 
 def test_qdrant_requests_and_limits_come_from_config() -> None:
-    values = run_program("prod", ["data.qdrant.resources={cpu: '2', memory: 4Gi}"]).named("brain-qdrant").inputs["values"]
+    run = run_program("prod", ["data.qdrant.resources={cpu: '2', memory: 4Gi}"])
+    values = run.named("brain-qdrant").inputs["values"]
     assert values["resources"] == {"requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}}
 
 

@@ -53,9 +53,9 @@ def _ports(rule: dict[str, Any]) -> set[tuple[str, int]]:
 def _policy_for(run: ProgramRun, labels: dict[str, str]) -> dict[str, Any]:
     """The one allow policy that selects pods with `labels` (besides the namespace-wide ones)."""
     specs = [
-        policy.inputs["spec"]
-        for policy in run.of_type(POLICY)
-        if policy.inputs["spec"]["podSelector"].get("matchLabels") and _selects(policy.inputs["spec"]["podSelector"], labels)
+        spec
+        for spec in (policy.inputs["spec"] for policy in run.of_type(POLICY))
+        if spec["podSelector"].get("matchLabels") and _selects(spec["podSelector"], labels)
     ]
     assert len(specs) == 1, f"expected one policy selecting {labels}, got {specs}"
     return specs[0]
@@ -74,7 +74,8 @@ def _backend(run: ProgramRun) -> tuple[dict[str, str], set[int]]:
     service = run.named("brain-backend-service").inputs["spec"]
     (container,) = run.named("brain-backend").inputs["spec"]["template"]["spec"]["containers"]
     named = {port["name"]: port["containerPort"] for port in container["ports"]}
-    assert {named[port["targetPort"]] for port in service["ports"]} == ports, "the Service must target the container port"
+    targets = {named[port["targetPort"]] for port in service["ports"]}
+    assert targets == ports, f"the Service must target the container port: {targets} != {ports}"
     return labels, ports
 
 
@@ -139,7 +140,7 @@ def test_without_monitoring_only_the_controller_reaches_the_backend(managed: Pro
 
 
 @pytest.mark.parametrize("store", ["postgres", "redis"])
-def test_each_in_cluster_store_admits_only_the_backend_on_its_container_port(in_cluster: ProgramRun, store: str) -> None:
+def test_each_in_cluster_store_admits_only_the_backend_on_its_port(in_cluster: ProgramRun, store: str) -> None:
     labels, ports = _pod_template(in_cluster, "StatefulSet", store)
     service = in_cluster.named(f"brain-{store}-service").inputs["spec"]
     assert {port["targetPort"] for port in service["ports"]} == ports

@@ -18,7 +18,14 @@ from tests.support.pod_security import hardening_violations, restricted_violatio
 from tools.program import ProgramRun, reveal, run_program
 
 KUBERNETES_OBJECT_VALUES = frozenset(
-    {"resources", "podSecurityContext", "containerSecurityContext", "env", "additionalVolumes", "additionalVolumeMounts"}
+    {
+        "resources",
+        "podSecurityContext",
+        "containerSecurityContext",
+        "env",
+        "additionalVolumes",
+        "additionalVolumeMounts",
+    }
 )
 """Values the template copies verbatim into the pod: checked as the pod, against the Kubernetes schema."""
 QDRANT_CONFIG_VALUE = "config"
@@ -96,7 +103,8 @@ def _pod(values: dict[str, Any]) -> dict[str, Any]:
         "volumeMounts": [*storage_mounts, *values["additionalVolumeMounts"]],
     }
     # Root's `chown` of the volumes, unless the image already runs as its own user.
-    chown = values["updateVolumeFsOwnership"] and not unprivileged and values["containerSecurityContext"].get("runAsUser")
+    run_as = values["containerSecurityContext"].get("runAsUser")
+    chown = values["updateVolumeFsOwnership"] and not unprivileged and run_as
     init = [{"name": "ensure-dir-ownership", "image": container["image"], "command": ["chown", "-R"]}] if chown else []
     snapshots = [] if values["snapshotPersistence"]["enabled"] else [{"name": "qdrant-snapshots", "emptyDir": {}}]
     return {
@@ -122,8 +130,10 @@ def test_the_vendored_chart_is_the_configured_one_and_runs_the_configured_qdrant
 def test_every_value_we_set_is_a_key_of_the_chart(run: ProgramRun) -> None:
     release = _release(run)
     defaults = chart_values("qdrant", release["version"])
-    templates = "\n".join(path.read_text() for path in (chart_dir("qdrant", release["version"]) / "templates").iterdir())
-    qdrant_config = yaml.safe_load((ROOT / "vendor" / f"qdrant-{release['values']['image']['tag']}" / "config.yaml").read_text())
+    template_dir = chart_dir("qdrant", release["version"]) / "templates"
+    templates = "\n".join(path.read_text() for path in template_dir.iterdir())
+    qdrant_version = release["values"]["image"]["tag"]
+    qdrant_config = yaml.safe_load((ROOT / "vendor" / f"qdrant-{qdrant_version}" / "config.yaml").read_text())
     unknown = []
     for path in _paths(release["values"]):
         if path[0] == QDRANT_CONFIG_VALUE:
@@ -137,7 +147,8 @@ def test_every_value_we_set_is_a_key_of_the_chart(run: ProgramRun) -> None:
 
 def test_the_key_check_catches_a_misspelt_key() -> None:
     defaults = chart_values("qdrant", StackConfig.model_fields["data"].default.qdrant.chart_version)
-    assert not _has(defaults, ("podDisruptionBudgets", "enabled")) and _has(defaults, ("podDisruptionBudget", "enabled"))
+    assert _has(defaults, ("podDisruptionBudget", "enabled"))
+    assert not _has(defaults, ("podDisruptionBudgets", "enabled"))
 
 
 def test_the_charts_pod_passes_the_restricted_standard_and_our_hardening(run: ProgramRun) -> None:
