@@ -20,7 +20,7 @@ from components.eks.in_cluster_stores import (
     PROBE_TIMEOUT_SECONDS,
     STARTUP_SECONDS,
     StoreSpec,
-    secret_env,
+    credential_file,
     stateful_store,
 )
 from components.eks.managed_stores import POSTGRES_PORT, REDIS_PORT, managed_postgres, managed_redis
@@ -71,7 +71,12 @@ class DataTier(pulumi.ComponentResource):
         # stores' passwords. Managed stores take theirs from the AWS API, so those stay out of the cluster.
         credentials = {"qdrant-api-key": qdrant_api_key}
         if settings.mode == "in_cluster":
-            credentials |= {"postgres-password": postgres_password, "redis-password": redis_password}
+            credentials |= {
+                "postgres-password": postgres_password,
+                "redis-password": redis_password,
+                # Redis reads its password from a config file (an argument would show in the process list).
+                "redis.conf": pulumi.Output.concat("requirepass ", redis_password, "\n"),
+            }
         secret_name = self._credentials(credentials)
         qdrant_host, qdrant_pods = self._qdrant(settings, secret_name)
         if settings.mode == "managed":
@@ -155,10 +160,12 @@ class DataTier(pulumi.ComponentResource):
                 # The server's socket and lock file; temporary files of the entrypoint and psql.
                 scratch={"run": "/var/run/postgresql", "tmp": "/tmp"},
                 resources=pg.resources,
+                credentials=["postgres-password"],
                 env=[
                     k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value=pg.user),
                     k8s.core.v1.EnvVarArgs(name="POSTGRES_DB", value=pg.database),
-                    secret_env("POSTGRES_PASSWORD", secret_name, "postgres-password"),
+                    # The image's entrypoint reads any POSTGRES_* variable from the file its `_FILE` twin names.
+                    k8s.core.v1.EnvVarArgs(name="POSTGRES_PASSWORD_FILE", value=credential_file("postgres-password")),
                     # A fresh EBS volume holds lost+found, and initdb wants an empty directory.
                     k8s.core.v1.EnvVarArgs(name="PGDATA", value="/var/lib/postgresql/data/pgdata"),
                 ],
@@ -179,17 +186,21 @@ class DataTier(pulumi.ComponentResource):
                 storage=REDIS_IN_CLUSTER_STORAGE,
                 scratch={},
                 resources=settings.redis.resources,
-                env=[secret_env("REDIS_PASSWORD", secret_name, "redis-password")],
-                # The password comes from the env, so it is in no pod spec.
-                command=["sh", "-c", 'exec redis-server --appendonly yes --requirepass "$REDIS_PASSWORD"'],
+                credentials=["redis-password", "redis.conf"],
+                env=[],
+                command=["redis-server", credential_file("redis.conf"), "--appendonly", "yes"],
                 health_command=[
                     "sh",
                     "-c",
-                    f'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 -p {REDIS_PORT} ping | grep -qx PONG',
+                    f'REDISCLI_AUTH="$(cat {credential_file("redis-password")})" '
+                    f"redis-cli -h 127.0.0.1 -p {REDIS_PORT} ping | grep -qx PONG",
                 ],
             ),
         ]
-        pods = [stateful_store(self._name, self, spec, platform.namespace, platform.storage_class) for spec in stores]
+        pods = [
+            stateful_store(self._name, self, spec, platform.namespace, platform.storage_class, secret_name)
+            for spec in stores
+        ]
         return self._service_host("postgres"), self._service_host("redis"), pods
 
     def _qdrant(self, settings: DataConfig, secret_name: pulumi.Output[str]) -> tuple[pulumi.Output[str], Workload]:

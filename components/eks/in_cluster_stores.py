@@ -30,6 +30,8 @@ LIVENESS_PERIOD_SECONDS = 10
 LIVENESS_FAILURES = 6
 """A minute without an answer before a restart: a long checkpoint or fsync must not cost a restart."""
 READINESS_FAILURES = 3
+CREDENTIALS_DIR = "/run/secrets/brain"
+"""Where a store reads its credentials: files from the data tier's Secret, never env vars or arguments."""
 STOP_SECONDS = 60
 """Between the stop signal and SIGKILL. PostgreSQL's image stops with SIGINT (fast shutdown: a shutdown
 checkpoint writes every dirty buffer) and Redis saves on SIGTERM; its image notes that runtimes' 10 s default is
@@ -52,20 +54,17 @@ class StoreSpec:
     scratch: Mapping[str, str]
     """Directories the store writes besides its data (volume name -> path): emptyDirs on a read-only root."""
     resources: Resources
+    credentials: Sequence[str]
+    """Keys of the data tier's Secret the store reads, as files `CREDENTIALS_DIR/<key>`."""
     env: Sequence[k8s.core.v1.EnvVarArgs]
     command: Sequence[str] | None
     health_command: Sequence[str]
     """An exec check that passes once the store answers clients; startup, readiness and liveness all run it."""
 
 
-def secret_env(name: str, secret_name: pulumi.Input[str], key: str) -> k8s.core.v1.EnvVarArgs:
-    """An env var read from a Secret, so the value never appears in the pod spec."""
-    return k8s.core.v1.EnvVarArgs(
-        name=name,
-        value_from=k8s.core.v1.EnvVarSourceArgs(
-            secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret_name, key=key)
-        ),
-    )
+def credential_file(key: str) -> str:
+    """The path a store reads the Secret's `key` from."""
+    return f"{CREDENTIALS_DIR}/{key}"
 
 
 def _probe(command: Sequence[str], period: int, failures: int) -> k8s.core.v1.ProbeArgs:
@@ -83,6 +82,7 @@ def stateful_store(
     spec: StoreSpec,
     namespace: pulumi.Input[str],
     storage_class: pulumi.Input[str],
+    secret_name: pulumi.Input[str],
 ) -> Workload:
     """A headless Service and a one-pod StatefulSet whose claim survives the StatefulSet (retention `Retain`,
     and the StorageClass retains the volume too). `protect`: a replacement would start on an empty volume.
@@ -101,6 +101,16 @@ def stateful_store(
         opts=pulumi.ResourceOptions(parent=parent),
     )
     scratch, scratch_mounts = scratch_volumes(spec.scratch)
+    # Readable by the store's group only (the pod's fsGroup): secret files, not env vars, which a process
+    # hands to its children and a crash report may print.
+    credentials = k8s.core.v1.VolumeArgs(
+        name="credentials",
+        secret=k8s.core.v1.SecretVolumeSourceArgs(
+            secret_name=secret_name,
+            items=[k8s.core.v1.KeyToPathArgs(key=key, path=key) for key in spec.credentials],
+            default_mode=0o440,
+        ),
+    )
     resources = {"cpu": spec.resources.cpu, "memory": spec.resources.memory}
     k8s.apps.v1.StatefulSet(
         f"{name}-{spec.key}",
@@ -124,7 +134,7 @@ def stateful_store(
                                 name=spec.key,
                                 image=spec.image,
                                 command=list(spec.command) if spec.command else None,
-                                env=list(spec.env),
+                                env=list(spec.env) or None,
                                 ports=[k8s.core.v1.ContainerPortArgs(name=spec.key, container_port=spec.port)],
                                 startup_probe=_probe(
                                     spec.health_command, PROBE_PERIOD_SECONDS, STARTUP_SECONDS // PROBE_PERIOD_SECONDS
@@ -136,11 +146,14 @@ def stateful_store(
                                 security_context=container_security_context(),
                                 volume_mounts=[
                                     k8s.core.v1.VolumeMountArgs(name="data", mount_path=spec.data_path),
+                                    k8s.core.v1.VolumeMountArgs(
+                                        name="credentials", mount_path=CREDENTIALS_DIR, read_only=True
+                                    ),
                                     *scratch_mounts,
                                 ],
                             )
                         ],
-                        volumes=scratch or None,
+                        volumes=[credentials, *scratch],
                     ),
                 ),
                 volume_claim_templates=[

@@ -26,6 +26,7 @@ from tests.support.processes import (
     running_redis,
     wait_until,
 )
+from components.eks.in_cluster_stores import credential_file
 from tools.program import run_program
 
 pytestmark = pytest.mark.live
@@ -93,18 +94,25 @@ def redis_with_password(tmp_path: Path) -> Iterator[tuple[RedisServer, str]]:
         yield server, password
 
 
-def _redis_check_at(port: int) -> list[str]:
-    """The prod probe (a shell line), with the test server's port."""
+def _redis_check_at(port: int, password_file: Path) -> list[str]:
+    """The prod probe (a shell line), with the test server's port and a password file of the test's."""
     shell, flag, line = _health_command("redis")
-    assert "-p 6379" in line, line
-    return [shell, flag, line.replace("-p 6379", f"-p {port}")]
+    for prod, local in (("-p 6379", f"-p {port}"), (credential_file("redis-password"), str(password_file))):
+        assert prod in line, f"expected {prod!r} in {line!r}"
+        line = line.replace(prod, local)
+    return [shell, flag, line]
 
 
-@pytest.mark.parametrize(("password_given", "passes"), [(True, True), (False, False)], ids=["password", "no-password"])
+@pytest.mark.parametrize(
+    ("written", "passes"), [("right", True), ("wrong", False), (None, False)], ids=["password", "wrong", "no-file"]
+)
 def test_redis_probe_needs_the_password_and_an_answer(
-    redis_with_password: tuple[RedisServer, str], password_given: bool, passes: bool
+    redis_with_password: tuple[RedisServer, str], tmp_path: Path, written: str | None, passes: bool
 ) -> None:
     require_binary("redis-cli", Path("/usr/bin/redis-cli"))
     server, password = redis_with_password
-    env = {"PATH": os.environ["PATH"], **({"REDIS_PASSWORD": password} if password_given else {})}
-    assert (_run(_redis_check_at(server.port), env) == 0) is passes
+    password_file = tmp_path / "redis-password"
+    if written is not None:
+        password_file.write_text(password if written == "right" else "not-the-password")
+    env = {"PATH": os.environ["PATH"]}
+    assert (_run(_redis_check_at(server.port, password_file), env) == 0) is passes

@@ -129,7 +129,32 @@ def test_in_cluster_passwords_come_from_the_secret_not_the_pod_spec() -> None:
         assert "MOCK-SECRET" not in json.dumps(reveal(store.inputs)), f"{store.name} carries a credential in its spec"
     credentials = run.named("brain-data-credentials").inputs["stringData"]
     assert is_secret(credentials)
-    assert set(reveal(credentials)) == {"postgres-password", "redis-password", "qdrant-api-key"}
+    values = reveal(credentials)
+    assert set(values) == {"postgres-password", "redis-password", "redis.conf", "qdrant-api-key"}
+    assert values["redis.conf"] == f"requirepass {values['redis-password']}\n"
+
+
+@pytest.mark.parametrize(
+    ("store", "files"), [("postgres", ["postgres-password"]), ("redis", ["redis-password", "redis.conf"])]
+)
+def test_in_cluster_stores_read_their_passwords_from_files(store: str, files: list[str]) -> None:
+    """Secret files readable by the store's group, not env vars (inherited by every child) or arguments (in
+    the process list)."""
+    run = run_program("prod", ["data.mode=in_cluster"])
+    (statefulset,) = [item for item in run.of_type(STATEFUL_SET) if item.inputs["metadata"]["name"] == store]
+    pod = statefulset.inputs["spec"]["template"]["spec"]
+    (volume,) = [volume for volume in pod["volumes"] if "secret" in volume]
+    assert volume["secret"]["secretName"] == "brain-data-credentials"
+    assert [item["key"] for item in volume["secret"]["items"]] == files
+    assert volume["secret"]["defaultMode"] == 0o440
+    (container,) = pod["containers"]
+    (mount,) = [mount for mount in container["volumeMounts"] if mount["name"] == volume["name"]]
+    assert mount["readOnly"] is True
+    paths = {f"{mount['mountPath']}/{item['path']}" for item in volume["secret"]["items"]}
+    text = json.dumps({key: container.get(key) for key in ("command", "args", "env")})
+    assert "valueFrom" not in text and "secretKeyRef" not in text, f"{store} reads a secret from its env: {text}"
+    read = {path for path in paths if path in text}
+    assert read, f"{store} reads none of {paths}: {text}"
 
 
 def test_managed_passwords_stay_out_of_the_cluster() -> None:
@@ -214,7 +239,8 @@ def test_postgres_is_probed_over_tcp_as_clients_connect() -> None:
 
 def test_redis_is_probed_with_its_password_over_tcp() -> None:
     container = _store_container([], "redis")
-    expected = ["sh", "-c", 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 -p 6379 ping | grep -qx PONG']
+    auth = 'REDISCLI_AUTH="$(cat /run/secrets/brain/redis-password)"'
+    expected = ["sh", "-c", f"{auth} redis-cli -h 127.0.0.1 -p 6379 ping | grep -qx PONG"]
     for kind, probe in _probes(container).items():
         assert probe["exec"] == {"command": expected}, f"redis {kind} probe: {probe}"
         timings = {key: value for key, value in probe.items() if key != "exec"}
