@@ -4,11 +4,12 @@ volumes; Qdrant's chart; every credential generated, secret, and in no pod spec 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from components.config import ConfigError
-from tools.program import RegisteredResource, is_secret, mock_secret_value, reveal, run_program
+from tools.program import ProgramRun, RegisteredResource, is_secret, mock_secret_value, reveal, run_program
 
 RDS = "aws:rds/instance:Instance"
 ELASTICACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
@@ -123,8 +124,13 @@ def test_in_cluster_stores_are_stateful_sets_on_retained_volumes() -> None:
     )
 
 
-def test_in_cluster_passwords_come_from_the_secret_not_the_pod_spec() -> None:
-    run = run_program("prod", ["data.mode=in_cluster"])
+@pytest.fixture(scope="module")
+def in_cluster() -> ProgramRun:
+    return run_program("prod", ["data.mode=in_cluster"])
+
+
+def test_in_cluster_passwords_come_from_the_secret_not_the_pod_spec(in_cluster: ProgramRun) -> None:
+    run = in_cluster
     for store in run.of_type(STATEFUL_SET):
         assert "MOCK-SECRET" not in json.dumps(reveal(store.inputs)), f"{store.name} carries a credential in its spec"
     credentials = run.named("brain-data-credentials").inputs["stringData"]
@@ -137,12 +143,10 @@ def test_in_cluster_passwords_come_from_the_secret_not_the_pod_spec() -> None:
 @pytest.mark.parametrize(
     ("store", "files"), [("postgres", ["postgres-password"]), ("redis", ["redis-password", "redis.conf"])]
 )
-def test_in_cluster_stores_read_their_passwords_from_files(store: str, files: list[str]) -> None:
+def test_in_cluster_stores_read_passwords_from_files(in_cluster: ProgramRun, store: str, files: list[str]) -> None:
     """Secret files readable by the store's group, not env vars (inherited by every child) or arguments (in
     the process list)."""
-    run = run_program("prod", ["data.mode=in_cluster"])
-    (statefulset,) = [item for item in run.of_type(STATEFUL_SET) if item.inputs["metadata"]["name"] == store]
-    pod = statefulset.inputs["spec"]["template"]["spec"]
+    pod = _store_pod(in_cluster, store)
     (volume,) = [volume for volume in pod["volumes"] if "secret" in volume]
     assert volume["secret"]["secretName"] == "brain-data-credentials"
     assert [item["key"] for item in volume["secret"]["items"]] == files
@@ -202,15 +206,18 @@ def test_qdrant_has_a_disruption_budget_that_never_blocks_a_drain() -> None:
     assert budget == {"enabled": True, "maxUnavailable": 1}, budget
 
 
-def _store_container(run_overrides: list[str], store: str) -> dict[str, object]:
-    run = run_program("prod", ["data.mode=in_cluster", *run_overrides])
+def _store_pod(run: ProgramRun, store: str) -> dict[str, Any]:
     (statefulset,) = [item for item in run.of_type(STATEFUL_SET) if item.inputs["metadata"]["name"] == store]
-    (container,) = statefulset.inputs["spec"]["template"]["spec"]["containers"]
+    return statefulset.inputs["spec"]["template"]["spec"]
+
+
+def _store_container(run: ProgramRun, store: str) -> dict[str, Any]:
+    (container,) = _store_pod(run, store)["containers"]
     return container
 
 
-def _probes(container: dict[str, object]) -> dict[str, dict[str, object]]:
-    return {kind: container[f"{kind}Probe"] for kind in ("startup", "readiness", "liveness")}  # type: ignore[misc]
+def _probes(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {kind: container[f"{kind}Probe"] for kind in ("startup", "readiness", "liveness")}
 
 
 STORE_PROBE_TIMINGS = {
@@ -227,7 +234,8 @@ STORE_PROBE_TIMINGS = {
 def test_postgres_is_probed_over_tcp_as_clients_connect() -> None:
     """Over the Unix socket, pg_isready answers from the server the image runs for its init scripts on a
     fresh volume, before the real one listens (docker-library/postgres#880): every probe goes over TCP."""
-    container = _store_container(["data.postgres.user=core", "data.postgres.database=vectors"], "postgres")
+    run = run_program("prod", ["data.mode=in_cluster", "data.postgres.user=core", "data.postgres.database=vectors"])
+    container = _store_container(run, "postgres")
     expected = ["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-U", "core", "-d", "vectors", "-t", "3"]
     for kind, probe in _probes(container).items():
         assert probe["exec"] == {"command": expected}, f"postgres {kind} probe: {probe}"
@@ -237,8 +245,8 @@ def test_postgres_is_probed_over_tcp_as_clients_connect() -> None:
     assert timeout < STORE_PROBE_TIMINGS["readiness"]["timeoutSeconds"], "pg_isready must time out before its probe"
 
 
-def test_redis_is_probed_with_its_password_over_tcp() -> None:
-    container = _store_container([], "redis")
+def test_redis_is_probed_with_its_password_over_tcp(in_cluster: ProgramRun) -> None:
+    container = _store_container(in_cluster, "redis")
     auth = 'REDISCLI_AUTH="$(cat /run/secrets/brain/redis-password)"'
     expected = ["sh", "-c", f"{auth} redis-cli -h 127.0.0.1 -p 6379 ping | grep -qx PONG"]
     for kind, probe in _probes(container).items():
@@ -247,26 +255,31 @@ def test_redis_is_probed_with_its_password_over_tcp() -> None:
         assert timings == STORE_PROBE_TIMINGS[kind], f"redis {kind} probe timings: {timings}"
 
 
-@pytest.mark.parametrize("store", ["postgres", "redis"])
-def test_in_cluster_store_resources_come_from_config(store: str) -> None:
-    container = _store_container([f"data.{store}.resources={{cpu: 750m, memory: 2Gi}}"], store)
-    quantity = {"cpu": "750m", "memory": "2Gi"}
-    assert container["resources"] == {"requests": quantity, "limits": quantity}
+def test_in_cluster_store_resources_come_from_config() -> None:
+    quantities = {"postgres": {"cpu": "750m", "memory": "2Gi"}, "redis": {"cpu": "250m", "memory": "256Mi"}}
+    overrides = [
+        f"data.{store}.resources={{cpu: {q['cpu']}, memory: {q['memory']}}}" 
+        for store, q in quantities.items()
+    ]
+    run = run_program("prod", ["data.mode=in_cluster", *overrides])
+    for store, quantity in quantities.items():
+        resources = _store_container(run, store)["resources"]
+        assert resources == {"requests": quantity, "limits": quantity}, f"{store}: {resources}"
 
 
-def test_in_cluster_stores_have_time_for_a_clean_shutdown() -> None:
+def test_in_cluster_stores_have_time_for_a_clean_shutdown(in_cluster: ProgramRun) -> None:
     """PostgreSQL's image stops with SIGINT (fast shutdown, then a shutdown checkpoint) and Redis saves on
     SIGTERM: Kubernetes' 30 s default may cut either short, and the next start then runs crash recovery."""
-    run = run_program("prod", ["data.mode=in_cluster"])
-    for statefulset in run.of_type(STATEFUL_SET):
+    for statefulset in in_cluster.of_type(STATEFUL_SET):
         grace = statefulset.inputs["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
         assert grace == 60, f"{statefulset.name}: terminationGracePeriodSeconds {grace}"
 
 
-@pytest.mark.parametrize("store", ["postgres", "redis"])
-def test_in_cluster_images_may_be_pinned_by_digest(store: str) -> None:
+def test_in_cluster_images_may_be_pinned_by_digest() -> None:
     """A tag can be rebuilt (docker-library rebuilds on every base image update); a digest cannot."""
     digest = "sha256:" + "0123456789abcdef" * 4
-    image = {"postgres": "postgres:17.7-alpine", "redis": "redis:8.2.3-alpine"}[store] + f"@{digest}"
-    container = _store_container([f"data.{store}.image={image}"], store)
-    assert container["image"] == image
+    images = {"postgres": f"postgres:17.7-alpine@{digest}", "redis": f"redis:8.2.3-alpine@{digest}"}
+    overrides = [f"data.{store}.image={image}" for store, image in images.items()]
+    run = run_program("prod", ["data.mode=in_cluster", *overrides])
+    for store, image in images.items():
+        assert _store_container(run, store)["image"] == image
