@@ -258,7 +258,7 @@ def test_redis_is_probed_with_its_password_over_tcp(in_cluster: ProgramRun) -> N
 def test_in_cluster_store_resources_come_from_config() -> None:
     quantities = {"postgres": {"cpu": "750m", "memory": "2Gi"}, "redis": {"cpu": "250m", "memory": "256Mi"}}
     overrides = [
-        f"data.{store}.resources={{cpu: {q['cpu']}, memory: {q['memory']}}}" 
+        f"data.{store}.resources={{cpu: {q['cpu']}, memory: {q['memory']}}}"
         for store, q in quantities.items()
     ]
     run = run_program("prod", ["data.mode=in_cluster", *overrides])
