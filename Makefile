@@ -2,14 +2,15 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+CHECKOV_VENV ?= .venv-checkov
 STACK ?= dev
 
-.PHONY: up test bench render lint venv clean
+.PHONY: up test bench render lint venv checkov-venv clean
 
 up:
 	@scripts/up.sh
 
-test: venv
+test: venv checkov-venv
 	$(PY) -m pyright
 	$(PY) -m pytest
 
@@ -29,6 +30,15 @@ $(VENV)/.installed: requirements.txt requirements-test.txt backend/requirements.
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+# checkov (tests/unit/eks/test_checkov.py) in a venv of its own: its pins conflict with the Pulumi SDKs'.
+checkov-venv: $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
 	touch $@
 
 clean:

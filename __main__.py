@@ -43,6 +43,8 @@ if config.target == "eks":
     )
 
 pulumi.export("balancer_url", balancer.url)
+# http -> ws, https -> wss: the WebSocket route behind the same listener.
+pulumi.export("websocket_url", pulumi.Output.from_input(balancer.url).apply(lambda url: f"ws{url.removeprefix('http')}/ws/"))
 pulumi.export("nginx_status_url", balancer.status_url)
 pulumi.export("backend_names", backend.endpoints.names)
 pulumi.export("database_url", data.connection.database_url)

@@ -143,6 +143,23 @@ class BackendConfig(_Strict):
     autoscaling: Autoscaling = Autoscaling()
 
 
+_EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+_DNS_NAME = r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+
+
+class TlsConfig(_Strict):
+    """HTTPS on the public endpoint (eks): a Let's Encrypt certificate from cert-manager (HTTP-01 through the
+    ingress controller), plain HTTP redirected to HTTPS."""
+
+    enabled: bool = True
+    issuer: Literal["letsencrypt", "letsencrypt_staging"] = Field(
+        default="letsencrypt", description="letsencrypt_staging: untrusted certificates, generous rate limits"
+    )
+    email: Annotated[str, _text(f"(?:{_EMAIL})?", "an e-mail address such as ops@your-domain.org")] = Field(
+        default="", description="the ACME account's contact: Let's Encrypt writes there about expiring certificates"
+    )
+
+
 Algorithm = Literal["round_robin", "least_conn", "ip_hash", "weighted", "consistent_hash"]
 Affinity = Literal["ip_hash", "consistent_hash"]
 
@@ -167,6 +184,7 @@ class BalancerConfig(_Strict):
     client_max_body_size: NginxSize = "10m"
     # At most 32768: a proxied connection holds two descriptors, and the container allows 65536.
     worker_connections: Annotated[int, Field(ge=512, le=32768)] = 16384
+    tls: TlsConfig = TlsConfig()
 
     @property
     def nginx_version(self) -> tuple[int, int, int]:
@@ -378,6 +396,7 @@ class StackConfig(_Strict):
                 f"data.qdrant.image {qdrant.image!r} cannot carry a digest on target eks: the Qdrant chart "
                 "parses the image tag as a version; pin the tag alone"
             )
+        problems += self._tls_problems()
         if self.target == "eks" and not backend.image:
             problems.append(
                 "backend.image is required for target eks (the cluster pulls the replicas' image from a registry); "
@@ -402,6 +421,7 @@ class StackConfig(_Strict):
             autoscaling.max_replicas,
             monitoring=self.monitoring.enabled,
             in_cluster_data=self.data.mode == "in_cluster",
+            tls=self.balancer.tls.enabled,
         )
         instance_type = node_capacity.smallest(nodes.instance_types)
         plan = node_capacity.place(pods, instance_type, nodes.max_size)
@@ -415,6 +435,29 @@ class StackConfig(_Strict):
                 f"({', '.join(sorted(set(plan.unplaced)))}) find no room on {nodes.max_size} x {instance_type} "
                 f"(allocatable each: {node_capacity.INSTANCE_TYPES[instance_type].allocatable}); {remedy}, "
                 "or choose larger cluster.node_group.instance_types"
+            )
+        return problems
+
+
+    def _tls_problems(self) -> list[str]:
+        """TLS needs a name Let's Encrypt can reach over HTTP-01 (no wildcard, no address) and a contact."""
+        tls = self.balancer.tls
+        if self.target == "docker":
+            if "tls" in self.balancer.model_fields_set:
+                return ["balancer.tls applies to target eks only (dev serves plain HTTP on 127.0.0.1); remove it for docker"]
+            return []
+        if not tls.enabled:
+            return []
+        problems = []
+        if not re.fullmatch(_DNS_NAME, self.cluster.host):
+            problems.append(
+                f"cluster.host {self.cluster.host!r} must be a DNS name such as api.your-domain.org while "
+                "balancer.tls.enabled is true (the certificate is issued for it; set balancer.tls.enabled false for plain HTTP)"
+            )
+        if not tls.email:
+            problems.append(
+                "balancer.tls.email is required while balancer.tls.enabled is true: Let's Encrypt's contact for "
+                "expiry notices, such as ops@your-domain.org"
             )
         return problems
 

@@ -119,6 +119,9 @@ CLUSTER_AUTOSCALER = PodGroup("cluster-autoscaler", Requests(100, 300))
 """Our cluster-autoscaler release (its chart's suggested requests; components/eks/cluster.py sets them)."""
 INGRESS_CONTROLLERS = PodGroup("ingress controller", Requests(100, 128), replicas=2)
 """The F5 NGINX Ingress Controller release: two replicas at its chart's default requests."""
+CERT_MANAGER = PodGroup("cert-manager", Requests(10, 32), replicas=4)
+"""balancer.tls: cert-manager's controller, cainjector and two webhooks, each at the requests its chart's
+values.yaml gives as the example (components/eks/tls.py sets them)."""
 PROMETHEUS = PodGroup("prometheus", Requests(500, 2048))
 """monitoring.enabled: the Prometheus server, budgeted (the chart sets no requests by default)."""
 QDRANT = PodGroup("qdrant", Requests(500, 1024))
@@ -174,7 +177,7 @@ def smallest(instance_types: Sequence[str]) -> str:
 
 
 def pods_at_hpa_maximum(
-    backend: Requests, max_replicas: int, *, monitoring: bool, in_cluster_data: bool
+    backend: Requests, max_replicas: int, *, monitoring: bool, in_cluster_data: bool, tls: bool
 ) -> list[PodGroup]:
     """Every pod the cluster runs when the HPA has scaled the backend to its maximum."""
     return [
@@ -183,6 +186,7 @@ def pods_at_hpa_maximum(
         CLUSTER_AUTOSCALER,
         INGRESS_CONTROLLERS,
         QDRANT,
+        *([CERT_MANAGER] if tls else []),
         *([PROMETHEUS] if monitoring else []),
         *([IN_CLUSTER_STORES] if in_cluster_data else []),
     ]

@@ -1,5 +1,6 @@
 """Balancer for the prod target: the F5 NGINX Ingress Controller behind an AWS NLB, and a VirtualServer that
-gives `/api` and `/ws/` their own upstreams (algorithm, passive health checks, timeouts, keepalive)."""
+gives `/api` and `/ws/` their own upstreams (algorithm, passive health checks, timeouts, keepalive) and, with
+`balancer.tls`, terminates HTTPS with a Let's Encrypt certificate and redirects plain HTTP to it."""
 
 from __future__ import annotations
 
@@ -12,15 +13,26 @@ import pulumi_kubernetes as k8s
 from components.args import BalancerArgs
 from components.config import BalancerConfig
 from components.eks.cluster import Platform
+from components.eks.tls import CertificateIssuer, CertificateIssuerArgs
 
 INGRESS_CHART = "oci://ghcr.io/nginx/charts/nginx-ingress"
-INGRESS_CHART_VERSION = "2.6.4"  # F5 NGINX Ingress Controller 5.5.4 (open source)
+INGRESS_CHART_VERSION = "2.6.4"
+INGRESS_APP_VERSION = "5.5.4"
+"""The controller version chart 2.6.4 ships (open source): its CRDs are taken from the same release."""
+INGRESS_CRDS = f"https://raw.githubusercontent.com/nginx/kubernetes-ingress/v{INGRESS_APP_VERSION}/deploy/crds.yaml"
+"""The controller's CRDs (VirtualServer, VirtualServerRoute, TransportServer, Policy, GlobalConfiguration,
+DNSEndpoint) at the pinned release: the file F5's upgrade guide applies before a chart upgrade."""
 CONTROLLER_NAMESPACE = "nginx-ingress"
 CONTROLLER_REPLICAS = 2
 """Two controllers in different pods: one can restart or move while the other keeps serving."""
 CONTROLLER_LABELS = {"app.kubernetes.io/name": "nginx-ingress", "app.kubernetes.io/instance": "brain"}
 INGRESS_CLASS = "nginx"
 STATUS_PORT = 8080
+TLS_SECRET = "brain-tls"
+"""Where cert-manager keeps the certificate the controller serves for the VirtualServer's host."""
+HTTPS_REDIRECT = {"enable": True, "code": 308, "basedOn": "scheme"}
+"""308, not 301: a client repeats a redirected POST as a POST. `scheme` is right behind a TCP (layer 4) NLB:
+nginx itself sees whether the connection is TLS."""
 LB_METHODS = {
     "round_robin": "round_robin",
     "least_conn": "least_conn",
@@ -36,7 +48,7 @@ NEXT_UPSTREAM = "error timeout http_502 http_503 http_504"
 
 
 class Balancer(pulumi.ComponentResource):
-    """The controller (a Helm release that also installs the VirtualServer CRDs) and our VirtualServer.
+    """The controller's CRDs, the controller (a Helm release), our VirtualServer and, with TLS, cert-manager.
 
     Routes: `/ws/` to the sticky WebSocket upstream; `/metrics` only from inside the VPC; every other path
     (`/api/...`, `/health/ready`, `/health/live`) to the API upstream, as on docker.
@@ -53,6 +65,25 @@ class Balancer(pulumi.ComponentResource):
             pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=args.platform.providers)),
         )
         platform, settings = args.platform, args.settings
+        tls = settings.tls.enabled
+        # Helm installs a chart's crds/ once and never upgrades them: we apply the pinned release's CRDs ourselves
+        # (an update on every version bump) and tell Helm to skip its copy. A dependency on a ConfigFile waits for
+        # every object in it (the provider's documented ordering across ConfigFiles).
+        crds = k8s.yaml.v2.ConfigFile(
+            f"{name}-ingress-crds",
+            k8s.yaml.v2.ConfigFileArgs(file=INGRESS_CRDS),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        issuer = (
+            CertificateIssuer(
+                f"{name}-tls",
+                CertificateIssuerArgs(settings=settings.tls, ingress_class=INGRESS_CLASS),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            if tls
+            else None
+        )
+        # With enableCertManager the controller watches cert-manager's Certificates: it starts after cert-manager.
         release = k8s.helm.v3.Release(
             f"{name}-ingress",
             k8s.helm.v3.ReleaseArgs(
@@ -61,12 +92,13 @@ class Balancer(pulumi.ComponentResource):
                 version=INGRESS_CHART_VERSION,
                 namespace=CONTROLLER_NAMESPACE,
                 create_namespace=True,
+                skip_crds=True,
                 values=_controller_values(settings, platform.vpc_cidr),
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[crds, *([issuer.release] if issuer else [])]),
         )
-        # The controller's CRDs come with the release: the custom resources must wait for it.
-        after_release = pulumi.ResourceOptions(parent=self, depends_on=[release])
+        # Custom resources wait for their CRDs and for the controller that reads them.
+        after_release = pulumi.ResourceOptions(parent=self, depends_on=[crds, release])
         status = k8s.core.v1.Service(
             f"{name}-nginx-status",
             k8s.core.v1.ServiceInitArgs(
@@ -96,6 +128,7 @@ class Balancer(pulumi.ComponentResource):
             spec={
                 "host": platform.host,
                 "ingressClassName": INGRESS_CLASS,
+                **({"tls": _tls(issuer.name)} if issuer else {}),
                 "upstreams": [
                     _api_upstream(settings, service, args.backend.port),
                     _websocket_upstream(settings, service, args.backend.port),
@@ -110,9 +143,11 @@ class Balancer(pulumi.ComponentResource):
                     },
                 ],
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[release, policy]),
+            opts=pulumi.ResourceOptions.merge(
+                after_release, pulumi.ResourceOptions(depends_on=[policy, *([issuer] if issuer else [])])
+            ),
         )
-        self.url = pulumi.Output.from_input(f"http://{platform.host}")
+        self.url = pulumi.Output.from_input(f"{'https' if tls else 'http'}://{platform.host}")
         self.status_url = pulumi.Output.concat(
             "http://",
             cast(pulumi.Output[str], status.metadata.name),
@@ -127,6 +162,19 @@ def _one_service(names: Sequence[str]) -> str:
     return names[0]
 
 
+def _tls(cluster_issuer: str) -> dict[str, object]:
+    """The VirtualServer's `tls`: the controller asks cert-manager for a certificate of the host into
+    `TLS_SECRET` and serves it. Until the first one is issued it serves a temporary self-signed one
+    (`issue-temp-cert`): the redirect also sends Let's Encrypt's HTTP-01 request to HTTPS, which it follows
+    without checking the certificate, and with no certificate at all the handshake, and so the challenge,
+    would fail. `/ws/` needs nothing more: `wss://` is a WebSocket over this same TLS server."""
+    return {
+        "secret": TLS_SECRET,
+        "redirect": HTTPS_REDIRECT,
+        "cert-manager": {"cluster-issuer": cluster_issuer, "issue-temp-cert": True},
+    }
+
+
 def _controller_values(settings: BalancerConfig, vpc_cidr: str) -> dict[str, object]:
     """The chart's values. The NLB comes from EKS's built-in service controller (no AWS Load Balancer
     Controller needed): instance targets with `externalTrafficPolicy: Local` keep the client's own address,
@@ -136,6 +184,9 @@ def _controller_values(settings: BalancerConfig, vpc_cidr: str) -> dict[str, obj
             "replicaCount": CONTROLLER_REPLICAS,
             "selectorLabels": CONTROLLER_LABELS,
             "enableCustomResources": True,
+            # The controller turns a VirtualServer's `tls.cert-manager` into a Certificate and routes
+            # cert-manager's HTTP-01 solver Ingress into that VirtualServer.
+            "enableCertManager": settings.tls.enabled,
             "ingressClass": {"name": INGRESS_CLASS, "create": True},
             "config": {
                 "entries": {

@@ -113,7 +113,12 @@ def test_replicas_is_refused_for_eks_where_the_autoscaler_owns_the_count() -> No
     with pytest.raises(ConfigError, match="backend.replicas 5 applies to target docker only"):
         parse_stack_config({"target": "eks", "backend": {"replicas": 5, "image": "ghcr.io/brain/core:1.0.0"}})
     config = parse_stack_config(
-        {"target": "eks", "backend": {"image": "ghcr.io/brain/core:1.0.0"}, "cluster": {"api_access_cidrs": []}}
+        {
+            "target": "eks",
+            "backend": {"image": "ghcr.io/brain/core:1.0.0"},
+            "cluster": {"api_access_cidrs": []},
+            "balancer": {"tls": {"email": "ops@brain.test"}},
+        }
     )
     assert config.backend.autoscaling.min_replicas == 3
 

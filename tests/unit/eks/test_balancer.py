@@ -48,12 +48,23 @@ def test_status_service_selects_the_controller_pods() -> None:
     assert status["spec"]["ports"] == [{"name": "status", "port": 8080, "targetPort": 8080}]
 
 
-def test_custom_resources_wait_for_the_release_that_installs_their_crds() -> None:
+def test_controller_crds_are_applied_from_the_pinned_release_before_the_controller() -> None:
     run = run_program("prod")
-    release = run.named("brain-ingress").urn
+    release = run.named("brain-ingress")
+    (crds,) = run.of_type("kubernetes:yaml/v2:ConfigFile")
+    assert crds.inputs["file"] == "https://raw.githubusercontent.com/nginx/kubernetes-ingress/v5.5.4/deploy/crds.yaml", (
+        f"{crds.urn}: the CRDs must be those of controller 5.5.4, the one chart {release.inputs['version']} ships"
+    )
+    assert release.inputs["skipCrds"] is True, "Helm must not install its own (never upgraded) copy of the CRDs"
+    assert crds.urn in release.depends_on, f"{release.urn} must wait for the CRDs it watches"
+
+
+def test_custom_resources_wait_for_their_crds_and_the_controller() -> None:
+    run = run_program("prod")
+    waits_for = {run.named("brain-ingress").urn, run.named("brain-ingress-crds").urn}
     for type_ in ("kubernetes:k8s.nginx.org/v1:VirtualServer", "kubernetes:k8s.nginx.org/v1:Policy"):
         (resource,) = run.of_type(type_)
-        assert release in resource.depends_on, f"{resource.urn} must wait for the controller's CRDs"
+        assert waits_for <= set(resource.depends_on), f"{resource.urn} must wait for {waits_for - set(resource.depends_on)}"
 
 
 @pytest.mark.parametrize("algorithm", sorted(ALGORITHMS))

@@ -51,7 +51,7 @@ def test_config_check_never_counts_less_than_the_rendered_pods(overrides: list[s
     budgets = {
         group.name: group
         for group in node_capacity.pods_at_hpa_maximum(
-            _backend_requests(run), int(_hpa(run)["maxReplicas"]), monitoring=True, in_cluster_data=True
+            _backend_requests(run), int(_hpa(run)["maxReplicas"]), monitoring=True, in_cluster_data=True, tls=True
         )
     }
     for group in _rendered_pods(run):
@@ -115,6 +115,11 @@ def _rendered_pods(run: ProgramRun) -> list[PodGroup]:
         )
     )
     pods.append(PodGroup("qdrant", _requests(releases["qdrant"].get("resources"), node_capacity.QDRANT.requests)))
+    if "cert-manager" in releases:
+        cert_manager = releases["cert-manager"]
+        webhook = cert_manager["webhook"]
+        parts = [cert_manager, cert_manager["cainjector"], *[webhook] * int(webhook["replicaCount"])]
+        pods.append(PodGroup("cert-manager", sum((_requests(part.get("resources")) for part in parts), Requests(0, 0))))
     if "prometheus" in releases:
         server = releases["prometheus"].get("server", {})
         pods.append(PodGroup("prometheus", _requests(server.get("resources"), node_capacity.PROMETHEUS.requests)))

@@ -38,6 +38,9 @@ BACKEND_AND_BALANCER = {
     "kubernetes:policy/v1:PodDisruptionBudget": 1,
     "kubernetes:k8s.nginx.org/v1:VirtualServer": 1,
     "kubernetes:k8s.nginx.org/v1:Policy": 1,
+    "kubernetes:yaml/v2:ConfigFile": 1,  # the controller's CRDs at the pinned release
+    "brain:eks:CertificateIssuer": 1,  # balancer.tls, on in Pulumi.prod.yaml
+    "kubernetes:cert-manager.io/v1:ClusterIssuer": 1,
 }
 DATA_TIER = {
     "brain:eks:DataTier": 1,
@@ -72,14 +75,14 @@ def _expected(mode_specific: dict[str, int], services: int, secrets: int, releas
 def test_managed_data_tier_creates_exactly_the_topology() -> None:
     counts = Counter(resource.type for resource in run_program("prod", ["data.mode=managed"]).resources)
     # Services: the backend's, the controller's status; Secrets: the backend's env, the data credentials;
-    # releases: the Cluster Autoscaler, the ingress controller, Qdrant.
-    assert counts == _expected(MANAGED_DATA, services=2, secrets=2, releases=3), dict(counts)
+    # releases: the Cluster Autoscaler, the ingress controller, cert-manager, Qdrant.
+    assert counts == _expected(MANAGED_DATA, services=2, secrets=2, releases=4), dict(counts)
 
 
 def test_in_cluster_data_tier_swaps_aws_services_for_stateful_sets() -> None:
     counts = Counter(resource.type for resource in run_program("prod", ["data.mode=in_cluster"]).resources)
     # Services besides: PostgreSQL's and Redis's.
-    assert counts == _expected(IN_CLUSTER_DATA, services=4, secrets=2, releases=3), dict(counts)
+    assert counts == _expected(IN_CLUSTER_DATA, services=4, secrets=2, releases=4), dict(counts)
 
 
 def test_monitoring_adds_a_prometheus_release_and_exports_its_url() -> None:
@@ -96,7 +99,8 @@ def test_monitoring_adds_a_prometheus_release_and_exports_its_url() -> None:
 
 def test_outputs_name_the_host_and_keep_credentials_secret() -> None:
     outputs = run_program("prod", ["cluster.host=api.brain.test"]).outputs
-    assert outputs["balancer_url"] == "http://api.brain.test"
+    assert outputs["balancer_url"] == "https://api.brain.test"
+    assert outputs["websocket_url"] == "wss://api.brain.test/ws/"
     assert outputs["nginx_status_url"] == "http://nginx-status.nginx-ingress.svc.cluster.local:8080/stub_status"
     assert outputs["backend_names"] == ["brain-backend"]
     for name in ("database_url", "redis_url", "qdrant_api_key"):

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from pulumi.runtime import rpc
-from tools.manifests import manifest_files
+from tools.manifests import manifest_documents, manifest_files
 from tools.program import SECRET_PLACEHOLDER, SECRET_SIG, RegisteredResource
 
 PLANTED_SECRET = "planted-secret-value"
@@ -117,3 +117,22 @@ def test_two_objects_rendering_to_one_file_is_an_error() -> None:
     twin = _resource("kubernetes:core/v1:Namespace", "brain-ns-again", RECORDED[2].inputs)
     with pytest.raises(ValueError, match="brain-ns-again.*brain-ns.*namespace-cluster-brain.yaml"):
         manifest_files([RECORDED[2], twin])
+
+
+def test_a_config_file_is_its_file_and_a_cluster_issuer_is_cluster_scoped() -> None:
+    url = "https://example.test/v1.2.3/crds.yaml"
+    files = manifest_files([
+        _resource("kubernetes:yaml/v2:ConfigFile", "brain-crds", {"file": url}, custom=False),
+        _resource("kubernetes:cert-manager.io/v1:ClusterIssuer", "brain-issuer", {
+            "apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": {"name": "letsencrypt"},
+        }),
+    ])
+    assert sorted(files) == ["clusterissuer-cluster-letsencrypt.yaml", "configfile-cluster-brain-crds.yaml"]
+    assert yaml.safe_load(files["configfile-cluster-brain-crds.yaml"]) == {"file": url}
+
+
+def test_documents_reveal_secrets_only_when_asked() -> None:
+    masked = manifest_documents(RECORDED)["secret-brain-brain-data.yaml"]
+    revealed = manifest_documents(RECORDED, reveal_secrets=True)["secret-brain-brain-data.yaml"]
+    assert masked["stringData"] == {"DATABASE_URL": SECRET_PLACEHOLDER}
+    assert revealed["stringData"] == {"DATABASE_URL": f"postgresql://brain:{PLANTED_SECRET}@db/brain"}

@@ -184,7 +184,11 @@ def test_prod_render_writes_one_manifest_per_kubernetes_object(tmp_path: Path, o
     for name, path in manifests.items():
         documents = list(yaml.safe_load_all(path.read_text()))
         assert len(documents) == 1 and isinstance(documents[0], dict), f"{name}: one object expected"
-        required = {"chart", "version", "namespace"} if name.startswith("release-") else {"apiVersion", "kind", "metadata"}
+        required = (
+            {"chart", "version", "namespace"} if name.startswith("release-")
+            else {"file"} if name.startswith("configfile-")
+            else {"apiVersion", "kind", "metadata"}
+        )
         assert required <= documents[0].keys(), f"{name} lacks {required - documents[0].keys()}"
     assert not (out / "nginx.conf").exists(), "no container receives an nginx.conf on eks"
     secrets = [mock_secret_value(entry["name"]) for entry in entries if entry["type"] == RANDOM_PASSWORD]
