@@ -4,11 +4,11 @@
 - custom resources against their CRD's `openAPIV3Schema`, with every unknown field refused (the API server
   would silently prune it: structural schemas say nothing of additionalProperties) and `metadata` as ObjectMeta;
 - Helm releases' values against the pinned chart's `values.schema.json`, and every key against the keys the
-  chart declares (its schema, its `values.yaml`, the `.Values` paths its templates read).
+  chart declares (its schema, its `values.yaml` and the `.Values` paths its templates read, listed in `template_values.json`).
 
-CRDs and charts come from a directory of upstream files (`schemas_dir`): `crds/<source>-<version>/*.yaml` (any
+CRDs and charts come from a directory of upstream files (`vendor/`): `crds/<source>-<version>/*.yaml` (any
 CustomResourceDefinition under `crds/` serves the kinds it defines) and `charts/<chart>-<version>/`
-(`values.schema.json`, `values.yaml`, `templates/`), each copied from the upstream release with a SOURCE.md
+(`values.schema.json`, `values.yaml`, `template_values.json`), each copied from the upstream release with a SOURCE.md
 naming it. A new chart or custom resource kind only needs its directory added there.
 """
 
@@ -17,7 +17,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,9 +35,8 @@ from referencing.jsonschema import DRAFT202012
 
 from tools.program import ROOT, RegisteredResource
 
-SCHEMAS_ENV = "BRAIN_SCHEMAS"
-SCHEMAS_LOCATIONS = ("vendor", "shared/vendor")
-"""Where the upstream files are looked for: in this checkout, then in `shared/` beside it or above it."""
+SCHEMAS_DIR = ROOT / "vendor"
+"""The upstream CRDs and charts, copied at the pinned versions (vendor/README.md)."""
 CLUSTER_TYPES = frozenset({"eks:index:Cluster", "aws:eks/cluster:Cluster"})
 """Resources whose `version` input is the cluster's Kubernetes version."""
 KUBERNETES_DEFINITIONS = "https://kubernetes.io/api/_definitions.json"
@@ -55,18 +53,6 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's loader where PyYAML has it: the CRDs are megabytes of YAML."""
 
 
-def schemas_dir() -> Path | None:
-    """The directory of upstream CRDs and charts: `$BRAIN_SCHEMAS`, else the first of `SCHEMAS_LOCATIONS` (with
-    `crds/` or `charts/` in it) under this checkout or an ancestor of it; None when there is none."""
-    if os.environ.get(SCHEMAS_ENV):
-        return Path(os.environ[SCHEMAS_ENV])
-    for base in (ROOT, *ROOT.parents):
-        for location in SCHEMAS_LOCATIONS:
-            if (base / location / "crds").is_dir() or (base / location / "charts").is_dir():
-                return base / location
-    return None
-
-
 def cluster_version(resources: Iterable[RegisteredResource]) -> str:
     """The Kubernetes version the render's cluster runs, from its cluster resource's `version` input."""
     versions = {str(r.inputs["version"]) for r in resources if r.type in CLUSTER_TYPES and r.inputs.get("version")}
@@ -80,8 +66,8 @@ class ManifestSchemas:
     """Validates manifest documents (as tools/manifests.py writes them) for one Kubernetes version."""
 
     kubernetes_version: str
-    directory: Path | None
-    """The schema directory; without it only built-in kinds can be checked."""
+    directory: Path | None = SCHEMAS_DIR
+    """The CRDs and charts; with None only built-in kinds can be checked."""
 
     def problems(self, name: str, document: Mapping[str, Any]) -> list[str]:
         """What is wrong with one manifest file's document, one line each, prefixed with the file's name."""
@@ -102,7 +88,7 @@ class ManifestSchemas:
             return [f"{_path(invalid.path)}: {invalid.message} (Kubernetes {invalid.version}, strict)"]
         except kubernetes_schemas.SchemaNotFoundError as missing:
             where = f"no CustomResourceDefinition for it under {self.directory / 'crds'}" if self.directory else (
-                f"no schema directory (set {SCHEMAS_ENV}) to find its CustomResourceDefinition in"
+                "no schema directory to find its CustomResourceDefinition in"
             )
             return [f"{missing.message}; {where}"]
         except kubernetes_schemas.VersionNotSupportedError:
@@ -123,10 +109,12 @@ class ManifestSchemas:
     def _release_problems(self, release: Mapping[str, Any]) -> list[str]:
         chart_name = str(release["chart"]).rstrip("/").rsplit("/", 1)[-1]
         version = str(release.get("version", ""))
-        directory = (self.directory or Path(f"${SCHEMAS_ENV}")) / "charts" / f"{chart_name}-{version}"
+        if self.directory is None:
+            return [f"no schema directory to find chart {chart_name} {version} in"]
+        directory = self.directory / "charts" / f"{chart_name}-{version}"
         if not directory.is_dir():
             return [f"no schema of chart {chart_name} {version}: add its values.yaml (and values.schema.json, "
-                    f"templates/, SOURCE.md) under {directory}"]
+                    f"{TEMPLATE_VALUES_FILE}, SOURCE.md) under {directory}"]
         chart = _chart(chart_name, version, directory)
         return chart.problems(release.get("values") or {}, self._major_minor)
 
@@ -217,6 +205,23 @@ def _strict_definitions(major_minor: str) -> dict[str, Any]:
     )
 
 
+TEMPLATE_VALUES_FILE = "template_values.json"
+"""The `.Values` paths a chart's templates read, one JSON list of keys each (`python -m tools.manifest_schemas
+TEMPLATES_DIR` writes it): the templates themselves are code and are not copied into vendor/."""
+
+
+def template_value_paths(templates: Path) -> list[tuple[str, ...]]:
+    """Every `.Values` path the chart templates under `templates` read, sorted."""
+    return sorted(
+        {
+            tuple(match.group(1).lstrip(".").split(".")) if match.group(1) else tuple(re.findall(r'"([^"]+)"', match.group(2)))
+            for template in templates.rglob("*")
+            if template.is_file()
+            for match in _TEMPLATE_VALUES.finditer(template.read_text(encoding="utf-8", errors="replace"))
+        }
+    )
+
+
 @functools.cache
 def _chart(name: str, version: str, directory: Path) -> _Chart:
     return _Chart(name, version, directory)
@@ -231,12 +236,8 @@ class _Chart:
         self.schema: dict[str, Any] | None = json.loads(schema_file.read_text()) if schema_file.is_file() else None
         defaults_file = directory / "values.yaml"
         self.defaults: Any = yaml.load(defaults_file.read_text(), Loader=_YAML_LOADER) if defaults_file.is_file() else {}
-        self.template_paths = {
-            tuple(match.group(1).lstrip(".").split(".")) if match.group(1) else tuple(re.findall(r'"([^"]+)"', match.group(2)))
-            for template in sorted((directory / "templates").rglob("*"))
-            if template.is_file()
-            for match in _TEMPLATE_VALUES.finditer(template.read_text(encoding="utf-8", errors="replace"))
-        }
+        paths_file = directory / TEMPLATE_VALUES_FILE
+        self.template_paths = {tuple(path) for path in json.loads(paths_file.read_text())} if paths_file.is_file() else set()
 
     def problems(self, values: Mapping[str, Any], major_minor: str) -> list[str]:
         """Unknown keys in `values`; then, as Helm does, the schema checked on the chart's defaults overlaid
@@ -298,3 +299,10 @@ def _overlay(defaults: Any, values: Any) -> Any:
 
 def _path(parts: Sequence[Any] | Iterable[Any]) -> str:
     return ".".join(str(part) for part in parts) or "(root)"
+
+
+if __name__ == "__main__":
+    import sys
+
+    json.dump(template_value_paths(Path(sys.argv[1])), sys.stdout, indent=0)
+    sys.stdout.write("\n")

@@ -2,13 +2,13 @@
 cluster's version), custom resources against their CRDs (unknown fields refused), Helm values against the pinned
 charts. And the checks themselves: a misspelt key or a wrong type, planted in a rendered object, must fail.
 
-The CRDs and charts are upstream files in `vendor/`, `shared/vendor/` or `$BRAIN_SCHEMAS` (tools/manifest_schemas.py,
-`schemas_dir`): without them those tests skip locally and fail under CI=true; the built-in kinds are checked everywhere.
+The CRDs and charts are the upstream files in `vendor/` (vendor/README.md).
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,15 @@ import pytest
 
 from components.eks.balancer import INGRESS_CHART_VERSION
 from components.eks.tls import CERT_MANAGER_CHART_VERSION
-from tests.support.processes import in_ci
 from tests.support.prod_renders import VARIANTS, ProdRender, render_prod
-from tools.manifest_schemas import SCHEMAS_ENV, ManifestSchemas, cluster_version, schemas_dir, strict_crd_schema
+from tools.manifest_schemas import (
+    SCHEMAS_DIR,
+    TEMPLATE_VALUES_FILE,
+    ManifestSchemas,
+    cluster_version,
+    strict_crd_schema,
+    template_value_paths,
+)
 from tools.program import run_program
 
 Document = dict[str, Any]
@@ -37,16 +43,7 @@ def full_render() -> ProdRender:
 
 @pytest.fixture(scope="module")
 def schemas() -> Path:
-    directory = schemas_dir()
-    if directory is None:
-        reason = (
-            f"no upstream CRDs and charts: set {SCHEMAS_ENV}, or provide vendor/ in this checkout or "
-            "shared/vendor/ beside it (layout in tools/manifest_schemas.py)"
-        )
-        if in_ci():
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return directory
+    return SCHEMAS_DIR
 
 
 def _is_builtin(document: Document) -> bool:
@@ -195,15 +192,19 @@ def test_crd_schemas_refuse_what_the_api_server_would_prune() -> None:
 
 
 def test_chart_keys_come_from_its_values_templates_and_schema(tmp_path: Path) -> None:
-    """A chart without a values.schema.json: its keys are those its values.yaml sets and its templates read; a map a
-    template reads whole (toYaml, with, index over a dotted key) takes any key below it."""
+    """A chart without a values.schema.json: its keys are those its values.yaml sets and its templates read (as
+    indexed into template_values.json); a map a template reads whole (toYaml, with, index over a dotted key) takes
+    any key below it."""
     chart = tmp_path / "charts" / "demo-1.0.0"
-    (chart / "templates").mkdir(parents=True)
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    chart.mkdir(parents=True)
     (chart / "values.yaml").write_text("image: {tag: '1'}\nresources: {}\nconfig: {log: info}\n")
-    (chart / "templates" / "pod.yaml").write_text(
+    (templates / "pod.yaml").write_text(
         "{{ .Values.image.tag }} {{ .Values.image.pullPolicy }} {{ toYaml .Values.config }}\n"
         '{{ index .Values "grafana.ini" }} {{ .Values.extra.enabled }}\n'
     )
+    (chart / TEMPLATE_VALUES_FILE).write_text(json.dumps(template_value_paths(templates)))
     checker = ManifestSchemas("1.34", tmp_path)
 
     def problems(values: Document) -> list[str]:
