@@ -38,7 +38,11 @@ if config.target == "eks":
     target.NetworkIsolation(
         "brain",
         target.NetworkIsolationArgs(
-            platform=platform, backend=backend.pods, stores=data.stores, monitoring=config.monitoring.enabled
+            platform=platform,
+            backend=backend.pods,
+            stores=data.stores,
+            monitoring=config.monitoring.enabled,
+            certificates=config.balancer.tls.enabled,
         ),
     )
 

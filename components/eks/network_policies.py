@@ -31,8 +31,8 @@ CONTROLLER_METRICS_PORT = 9113
 API_SERVER_PORT = 443
 ACME_SOLVER_LABELS = {"acme.cert-manager.io/http01-solver": "true"}
 ACME_SOLVER_PORT = 8089
-"""cert-manager's HTTP-01 solver pods (created in the namespace of the certificate, for a few minutes per
-issuance) and their port: the ingress controller forwards Let's Encrypt's challenge request to them."""
+"""cert-manager's HTTP-01 solver pods (cert-manager v1.21 `pkg/issuer/acme/http`) and their port: the ingress
+controller forwards Let's Encrypt's challenge request to them."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,9 @@ class NetworkIsolationArgs:
     """What the replicas reach in the data tier."""
     monitoring: bool
     """Whether monitoring.py's Prometheus runs in the namespace (and must reach the replicas)."""
+    certificates: bool
+    """Whether cert-manager issues the balancer's certificate (balancer.tls): its HTTP-01 solver pods then run in
+    the namespace, for a few minutes per issuance."""
 
 
 Peer = k8s.networking.v1.NetworkPolicyPeerArgs
@@ -142,8 +145,11 @@ class NetworkIsolation(pulumi.ComponentResource):
                 self._policy(store.name, store.labels, ingress=[_ingress(backend_pods, store.ports)])
                 for store in stores.pods
             ),
-            self._policy("acme-http01-solver", ACME_SOLVER_LABELS, ingress=[_ingress(controller, [ACME_SOLVER_PORT])]),
         ]
+        if args.certificates:
+            allowed.append(
+                self._policy("acme-http01-solver", ACME_SOLVER_LABELS, ingress=[_ingress(controller, [ACME_SOLVER_PORT])])
+            )
         if args.monitoring:
             allowed.append(
                 self._policy(

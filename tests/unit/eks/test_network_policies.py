@@ -221,9 +221,14 @@ def test_prometheus_reaches_the_backend_the_controllers_exporter_and_the_api_ser
     assert _ports(api) == {("TCP", 443)}, "service discovery needs the API server, and only its port is fixed"
 
 
-def test_the_controller_reaches_cert_managers_http01_solver(in_cluster: ProgramRun) -> None:
+def test_with_tls_the_controller_reaches_cert_managers_http01_solver(in_cluster: ProgramRun) -> None:
     """cert-manager (v1.21 `pkg/issuer/acme/http`) labels its solver pods `acme.cert-manager.io/http01-solver:
     "true"` and listens on 8089; Let's Encrypt's challenge reaches them through the controller."""
+    assert in_cluster.named("brain-tls-cluster-issuer"), "this run is expected to issue certificates"
     (rule,) = _policy_for(in_cluster, {"acme.cert-manager.io/http01-solver": "true"})["ingress"]
     assert all(_admits(peer, *_controller(in_cluster)) for peer in rule["from"]), rule
     assert _ports(rule) == {("TCP", 8089)}
+
+
+def test_without_tls_no_solver_policy() -> None:
+    assert "allow-acme-http01-solver" not in _policies(run_program("prod", ["balancer.tls.enabled=false"]))
