@@ -147,9 +147,8 @@ class NetworkIsolation(pulumi.ComponentResource):
             ),
         ]
         if args.certificates:
-            allowed.append(
-                self._policy("acme-http01-solver", ACME_SOLVER_LABELS, ingress=[_ingress(controller, [ACME_SOLVER_PORT])])
-            )
+            solver = _ingress(controller, [ACME_SOLVER_PORT])
+            allowed.append(self._policy("acme-http01-solver", ACME_SOLVER_LABELS, ingress=[solver]))
         if args.monitoring:
             allowed.append(
                 self._policy(
