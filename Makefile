@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CHECKOV_VENV ?= .venv-checkov
 STACK ?= dev
 
-.PHONY: up test bench render lint venv checkov-venv clean
+.PHONY: up test bench render lint venv checkov-venv clean dashboard-png
 
 up:
 	@scripts/up.sh
@@ -17,6 +17,10 @@ test: venv checkov-venv
 # Load benchmarks (not part of `make test`): writes bench/results/. Needs nginx, redis-server and wrk.
 bench: venv
 	$(PY) -m bench.run
+
+# docs/dashboard.png from a live run (real Prometheus, nginx, exporter, backends); needs the live suite's tools.
+dashboard-png: venv
+	BRAIN_DASHBOARD_PNG=docs/dashboard.png $(PY) -m pytest tests/live/test_monitoring.py -q
 
 lint: venv
 	$(PY) -m pyright

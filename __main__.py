@@ -30,9 +30,14 @@ balancer = target.Balancer(
 )
 if config.monitoring.enabled:
     monitoring = target.Monitoring(
-        "brain", MonitoringArgs(platform=platform, settings=config.monitoring, backend=backend.endpoints)
+        "brain",
+        MonitoringArgs(
+            platform=platform, settings=config.monitoring, backend=backend.endpoints, balancer=config.balancer
+        ),
     )
     pulumi.export("prometheus_url", monitoring.url)
+    pulumi.export("grafana_url", monitoring.grafana_url)
+    pulumi.export("grafana_admin_password", monitoring.grafana_admin_password)
 if config.target == "eks":
     # Only the traffic the topology needs, in the app namespace (on docker, the private network does this).
     target.NetworkIsolation(

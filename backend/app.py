@@ -66,6 +66,7 @@ def create_backend(settings: Settings) -> Backend:
     if settings.redis_url:
         readiness.checks["redis"] = hub.ping
         readiness.checks["redis_subscription"] = hub.subscription_check
+        metrics.track_broadcast_subscription(lambda: hub.subscribed)
     if qdrant_client is not None:
         readiness.checks["qdrant"] = qdrant_check(qdrant_client)
 
@@ -121,6 +122,7 @@ def create_backend(settings: Settings) -> Backend:
 
     @app.get("/metrics")
     async def prometheus_metrics() -> Response:
+        metrics.ready.set((await readiness.evaluate())[0])
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     @app.post("/api/broadcast")

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from prometheus_client import (
     CollectorRegistry,
@@ -66,6 +67,21 @@ class Metrics:
             registry=self.registry,
         ).labels(instance=instance)
         self.connections_accepted = 0
+        self.ready = Gauge(
+            "brain_backend_ready",
+            "1 while this replica's readiness checks pass (evaluated at each scrape), 0 while it should get no traffic.",
+            ["instance"],
+            registry=self.registry,
+        ).labels(instance=instance)
+
+    def track_broadcast_subscription(self, subscribed: Callable[[], bool]) -> None:
+        """Exposes `brain_broadcast_subscribed` (only with Redis: without it there is no channel to be on)."""
+        Gauge(
+            "brain_broadcast_subscribed",
+            "1 while this replica is subscribed to the Redis broadcast channel; 0 means its clients miss broadcasts.",
+            ["instance"],
+            registry=self.registry,
+        ).labels(instance=self.instance).set_function(lambda: float(subscribed()))
 
     def connection_accepted(self) -> None:
         """Called by the server's protocol for each new TCP connection."""

@@ -72,6 +72,8 @@ class MonitoringArgs(Generic[PlatformT]):
     platform: PlatformT
     """Where Prometheus runs."""
     settings: MonitoringConfig
-    """The Prometheus image."""
+    """Images, ports, scrape interval, retention and alert thresholds."""
     backend: BackendEndpoints
-    """The replicas to scrape (docker lists them; eks finds pods by their scrape annotation instead)."""
+    """The replicas to scrape (docker lists them; eks discovers the pods by label)."""
+    balancer: BalancerConfig
+    """The balancer whose nginx metrics are scraped (docker: its port on the private network)."""

@@ -318,11 +318,54 @@ class NetworkConfig(_Strict):
     )
 
 
-class MonitoringConfig(_Strict):
-    """Prometheus scraping every replica's /metrics."""
+_PROMETHEUS_UNITS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
 
-    enabled: bool = False
+
+def prometheus_seconds(value: str) -> float:
+    """Seconds in a Prometheus duration such as `1m30s`."""
+    return sum(int(amount) * _PROMETHEUS_UNITS[unit] for amount, unit in re.findall(r"(\d+)(ms|[ywdhms])", value))
+
+
+def _prometheus_duration(low: float, high: float, expected: str) -> AfterValidator:
+    """A Prometheus duration (units largest first, each once) from `low` to `high` seconds."""
+    pattern = r"(?=\d)" + "".join(rf"(?:\d+{unit})?" for unit in _PROMETHEUS_UNITS)
+    return _text(pattern, expected, lambda value: low <= prometheus_seconds(value) <= high)
+
+
+class AlertThresholds(_Strict):
+    """When the alert rules fire (the same in dev and prod)."""
+
+    error_ratio_percent: Annotated[float, Field(gt=0, le=100)] = 5
+    """A replica's share of 5xx answers, held for 5 minutes."""
+    p95_latency_ms: Annotated[int, Field(ge=1, le=600_000)] = 500
+    """A replica's 95th percentile latency, held for 10 minutes."""
+    traffic_share_factor: Annotated[float, Field(gt=1, le=100)] = 2
+    """A replica taking more than this many times its fair share (1/N) of the requests, held for 10 minutes."""
+
+
+class MonitoringConfig(_Strict):
+    """Prometheus (backends and nginx scraped, rules, alerts) and Grafana with the load-distribution dashboard."""
+
+    enabled: bool = True
     prometheus_image: PinnedImage = "prom/prometheus:v3.7.3"
+    exporter_image: PinnedImage = "nginx/nginx-prometheus-exporter:1.4.0"
+    grafana_image: PinnedImage = "grafana/grafana:12.4.3"
+    prometheus_port: Port = 9090
+    """docker: Prometheus on 127.0.0.1 at this port."""
+    grafana_port: Port = 3000
+    """docker: Grafana on 127.0.0.1 at this port."""
+    scrape_interval: Annotated[
+        str,
+        _prometheus_duration(
+            1, 60, "a Prometheus duration from 1s to 1m such as 15s (the rules' 5m windows need several scrapes)"
+        ),
+    ] = "15s"
+    """How often every target is scraped and the rules evaluated."""
+    retention: Annotated[
+        str, _prometheus_duration(2 * 3600, 10 * 365 * 86400, "a Prometheus duration from 2h to 10y such as 15d")
+    ] = "15d"
+    """How long Prometheus keeps samples."""
+    alerts: AlertThresholds = AlertThresholds()
 
 
 class StackConfig(_Strict):

@@ -123,7 +123,12 @@ CERT_MANAGER = PodGroup("cert-manager", Requests(10, 32), replicas=4)
 """balancer.tls: cert-manager's controller, cainjector and two webhooks, each at the requests its chart's
 values.yaml gives as the example (components/eks/tls.py sets them)."""
 PROMETHEUS = PodGroup("prometheus", Requests(500, 2048))
-"""monitoring.enabled: the Prometheus server, budgeted (the chart sets no requests by default)."""
+"""monitoring.enabled: the Prometheus server (components/eks/monitoring.py requests exactly this)."""
+KUBE_STATE_METRICS = PodGroup("kube-state-metrics", Requests(50, 128))
+"""monitoring.enabled: kube-state-metrics, for the autoscaler's metrics (requested exactly, as Prometheus; one
+small cluster's objects keep it at a few millicores)."""
+GRAFANA = PodGroup("grafana", Requests(50, 256))
+"""monitoring.enabled: Grafana (requested exactly, as Prometheus; one dashboard, idle between viewers)."""
 QDRANT = PodGroup("qdrant", Requests(500, 1024))
 """Qdrant's one pod, budgeted."""
 IN_CLUSTER_STORES = PodGroup("postgres and redis", Requests(500, 1024), replicas=2)
@@ -187,7 +192,7 @@ def pods_at_hpa_maximum(
         INGRESS_CONTROLLERS,
         QDRANT,
         *([CERT_MANAGER] if tls else []),
-        *([PROMETHEUS] if monitoring else []),
+        *([PROMETHEUS, KUBE_STATE_METRICS, GRAFANA] if monitoring else []),
         *([IN_CLUSTER_STORES] if in_cluster_data else []),
     ]
 

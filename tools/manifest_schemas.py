@@ -238,12 +238,24 @@ class _Chart:
         self.defaults: Any = yaml.load(defaults_file.read_text(), Loader=_YAML_LOADER) if defaults_file.is_file() else {}
         paths_file = directory / TEMPLATE_VALUES_FILE
         self.template_paths = {tuple(path) for path in json.loads(paths_file.read_text())} if paths_file.is_file() else set()
+        subcharts = sorted(path for path in (directory / "charts").glob("*-*") if path.is_dir())
+        self.subcharts = {
+            path.name.rsplit("-", 1)[0]: _Chart(*path.name.rsplit("-", 1), directory=path) for path in subcharts
+        }
+        """Dependencies as Helm nests them (`charts/<name>-<locked version>/`): their values sit under `<name>:`."""
 
     def problems(self, values: Mapping[str, Any], major_minor: str) -> list[str]:
         """Unknown keys in `values`; then, as Helm does, the schema checked on the chart's defaults overlaid
         with `values`."""
         found = [f"values.{key}: not a key of {self.label} (its values.schema.json, values.yaml and templates)"
                  for key in self._unknown_keys(values)]
+        for name, subchart in self.subcharts.items():
+            if isinstance(values.get(name), dict):
+                # Keys the parent declares there (`enabled`, the dependency's condition) are the parent's.
+                parents = (self.defaults or {}).get(name) or {}
+                own = {key: value for key, value in values[name].items() if key not in parents}
+                found += [problem.replace("values.", f"values.{name}.", 1)
+                          for problem in subchart.problems(own, major_minor)]
         if self.schema is not None:
             validator_class = validator_for(self.schema, default=jsonschema.Draft202012Validator)
             remote = frozenset(uri for uri in _REMOTE_REFS.findall(json.dumps(self.schema)))
@@ -268,6 +280,8 @@ class _Chart:
             declared |= set(defaults) if isinstance(defaults, dict) else set()
             declared |= {p[len(path)] for p in self.template_paths if len(p) > len(path) and p[: len(path)] == path}
             for key, child in value.items():
+                if not path and key in self.subcharts:
+                    continue  # checked against the subchart's own values
                 if declared and key not in declared:
                     yield ".".join((*path, key))
                     continue

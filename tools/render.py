@@ -4,8 +4,9 @@
     python -m tools.render --diff OLD_DIR NEW_DIR      # Markdown summary of what changed (tools/render_diff.py)
 
 Runs the real program under Pulumi mocks (tools/program.py): no Pulumi CLI, Docker or cloud credentials.
-Writes `resources.json`, `nginx.conf` (when a container receives one) and `manifests/*.yaml` (Kubernetes
-objects); prints a table of resources by type. Invalid config or `--set`: exit status 2, nothing written.
+Writes `resources.json`, `nginx.conf` (when a container receives one), `manifests/*.yaml` (Kubernetes
+objects) and `monitoring/` (prometheus.yml, rules, dashboard JSON); prints a table of resources by type.
+Invalid config or `--set`: exit status 2, nothing written.
 """
 
 from __future__ import annotations
@@ -18,16 +19,19 @@ import sys
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from components.config import ConfigError
 from tools.manifests import manifest_files
 from tools.program import RegisteredResource, known_stacks, reviewable, run_program, stack_config
 from tools.render_diff import main as diff_main
-from tools.render_layout import ARTIFACTS, MANIFESTS_DIR, NGINX_CONF_FILE, RESOURCES_FILE
+from tools.render_layout import ARTIFACTS, MANIFESTS_DIR, MONITORING_DIR, NGINX_CONF_FILE, RESOURCES_FILE
 
 CONTAINER_TYPE = "docker:index/container:Container"
+CONFIG_MAP_TYPE = "kubernetes:core/v1:ConfigMap"
+HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+MONITORED_UPLOAD_DIRS = ("/etc/prometheus/", "/etc/grafana/dashboards/")
 NGINX_CONF_PATH = "/etc/nginx/nginx.conf"
 INVALID_INPUT = 2
 
@@ -86,6 +90,24 @@ def nginx_conf(entries: Sequence[dict[str, Any]]) -> str | None:
     return contents[0] if contents else None
 
 
+def monitoring_files(entries: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """prometheus.yml, the rules file and the dashboard JSON, by file name, as the stack deploys them: uploaded
+    into the monitoring containers (docker), or in the Prometheus ConfigMap and Grafana's release values (eks)."""
+    files: dict[str, str] = {}
+    for entry in entries:
+        inputs = entry["inputs"]
+        if entry["type"] == CONTAINER_TYPE:
+            for upload in inputs.get("uploads") or []:
+                if isinstance(upload, dict) and upload.get("file", "").startswith(MONITORED_UPLOAD_DIRS):
+                    files[PurePosixPath(upload["file"]).name] = upload["content"]
+        elif entry["type"] == CONFIG_MAP_TYPE and "prometheus.yml" in (inputs.get("data") or {}):
+            files.update(inputs["data"])
+        elif entry["type"] == HELM_RELEASE_TYPE:
+            for dashboards in (inputs.get("values", {}).get("dashboards") or {}).values():
+                files.update({f"{name}.json": dashboard["json"] for name, dashboard in dashboards.items()})
+    return files
+
+
 def render_files(resources: Sequence[RegisteredResource]) -> dict[str, str]:
     """Relative path -> text of every file a render writes."""
     entries = resource_entries(resources)
@@ -94,6 +116,7 @@ def render_files(resources: Sequence[RegisteredResource]) -> dict[str, str]:
     if conf is not None:
         files[NGINX_CONF_FILE] = conf
     files.update({f"{MANIFESTS_DIR}/{name}": text for name, text in manifest_files(resources).items()})
+    files.update({f"{MONITORING_DIR}/{name}": text for name, text in monitoring_files(entries).items()})
     return files
 
 

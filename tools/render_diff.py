@@ -1,7 +1,8 @@
 """What changed between two offline renders, as Markdown short enough for a pull request comment.
 
 `python -m tools.render --diff OLD_DIR NEW_DIR`: resources added, removed and changed (with the input paths
-that changed), the nginx.conf diff and the manifest diffs. "No changes." when the renders are the same.
+that changed), the nginx.conf diff, the manifest diffs and the monitoring files' diffs. "No changes." when
+the renders are the same.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ import difflib
 import json
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.render_layout import MANIFESTS_DIR, NGINX_CONF_FILE, RESOURCES_FILE
+from tools.render_layout import MANIFESTS_DIR, MONITORING_DIR, NGINX_CONF_FILE, RESOURCES_FILE
 
 NO_CHANGES = "No changes."
 MAX_DIFF_LINES = 150
@@ -49,6 +50,7 @@ class Render:
     resources: dict[ResourceKey, dict[str, Any]]
     nginx_conf: str | None
     manifests: dict[str, str]
+    monitoring: dict[str, str] = field(default_factory=dict)
 
 
 def load_render(directory: Path) -> Render:
@@ -66,6 +68,9 @@ def load_render(directory: Path) -> Render:
         resources={(entry["type"], entry["name"], entry["parent"]): entry for entry in entries},
         nginx_conf=conf.read_text(encoding="utf-8") if conf.is_file() else None,
         manifests={path.name: path.read_text(encoding="utf-8") for path in sorted(manifests.glob("*.yaml"))},
+        monitoring={
+            path.name: path.read_text(encoding="utf-8") for path in sorted((directory / MONITORING_DIR).glob("*"))
+        },
     )
 
 
@@ -103,6 +108,11 @@ def summary(old: Render, new: Render) -> str:
                 "Kubernetes manifests",
                 {f"{MANIFESTS_DIR}/{name}": text for name, text in old.manifests.items()},
                 {f"{MANIFESTS_DIR}/{name}": text for name, text in new.manifests.items()},
+            ),
+            _text_section(
+                "Monitoring",
+                {f"{MONITORING_DIR}/{name}": text for name, text in old.monitoring.items()},
+                {f"{MONITORING_DIR}/{name}": text for name, text in new.monitoring.items()},
             ),
         )
         if section

@@ -33,6 +33,8 @@ TLS_SECRET = "brain-tls"
 HTTPS_REDIRECT = {"enable": True, "code": 308, "basedOn": "scheme"}
 """308, not 301: a client repeats a redirected POST as a POST. `scheme` is right behind a TCP (layer 4) NLB:
 nginx itself sees whether the connection is TLS."""
+METRICS_PORT = 9113
+"""The controllers' Prometheus endpoint (chart value `prometheus.port`); monitoring scrapes it on each pod."""
 LB_METHODS = {
     "round_robin": "round_robin",
     "least_conn": "least_conn",
@@ -209,7 +211,7 @@ def _controller_values(settings: BalancerConfig, vpc_cidr: str) -> dict[str, obj
             "nginxStatus": {"enable": True, "port": STATUS_PORT, "allowCidrs": vpc_cidr},
             "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
         },
-        "prometheus": {"create": True, "port": 9113},
+        "prometheus": {"create": True, "port": METRICS_PORT},
     }
 
 

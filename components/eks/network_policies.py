@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.eks.balancer import CONTROLLER_LABELS, CONTROLLER_NAMESPACE
+from components.eks.balancer import CONTROLLER_LABELS, CONTROLLER_NAMESPACE, METRICS_PORT
 from components.eks.cluster import Platform
+from components.eks.monitoring import GRAFANA_RELEASE, PROMETHEUS_RELEASE
 
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 """Set by Kubernetes on every namespace to its name: selects a namespace by name."""
@@ -23,11 +24,23 @@ KUBE_DNS_NAMESPACE = "kube-system"
 KUBE_DNS_LABELS = {"k8s-app": "kube-dns"}
 """EKS's CoreDNS add-on pods (the label the kube-dns Service selects)."""
 DNS_PORT = 53
-PROMETHEUS_LABELS = {"app.kubernetes.io/name": "prometheus"}
-"""The Prometheus server of monitoring.py's release (its chart's `prometheus.common.matchLabels`), in the app
-namespace."""
-CONTROLLER_METRICS_PORT = 9113
-"""The ingress controllers' exporter (the controller chart's `prometheus.port`), which Prometheus scrapes."""
+PROMETHEUS_LABELS = {
+    "app.kubernetes.io/name": "prometheus",
+    "app.kubernetes.io/component": "server",
+    "app.kubernetes.io/instance": PROMETHEUS_RELEASE,
+}
+"""monitoring.py's Prometheus server pods, in the app namespace: its chart's `prometheus.server.matchLabels`, which
+its Service selects by too."""
+PROMETHEUS_PORT = 9090
+"""The Prometheus server's container port (the chart's template; its Service's port 80 forwards there)."""
+KUBE_STATE_METRICS_LABELS = {
+    "app.kubernetes.io/name": "kube-state-metrics",
+    "app.kubernetes.io/instance": PROMETHEUS_RELEASE,
+}
+"""The kube-state-metrics subchart's `selectorLabels` (its release is Prometheus's)."""
+KUBE_STATE_METRICS_PORT = 8080
+GRAFANA_LABELS = {"app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": GRAFANA_RELEASE}
+"""The Grafana chart's `grafana.selectorLabels`."""
 API_SERVER_PORT = 443
 ACME_SOLVER_LABELS = {"acme.cert-manager.io/http01-solver": "true"}
 ACME_SOLVER_PORT = 8089
@@ -68,7 +81,7 @@ class NetworkIsolationArgs:
     stores: DataStores
     """What the replicas reach in the data tier."""
     monitoring: bool
-    """Whether monitoring.py's Prometheus runs in the namespace (and must reach the replicas)."""
+    """Whether monitoring.py's Prometheus, kube-state-metrics and Grafana run in the namespace."""
     certificates: bool
     """Whether cert-manager issues the balancer's certificate (balancer.tls): its HTTP-01 solver pods then run in
     the namespace, for a few minutes per issuance."""
@@ -150,19 +163,7 @@ class NetworkIsolation(pulumi.ComponentResource):
             solver = _ingress(controller, [ACME_SOLVER_PORT])
             allowed.append(self._policy("acme-http01-solver", ACME_SOLVER_LABELS, ingress=[solver]))
         if args.monitoring:
-            allowed.append(
-                self._policy(
-                    "prometheus",
-                    PROMETHEUS_LABELS,
-                    egress=[
-                        _egress(backend_pods, backend.ports),
-                        _egress(controller, [CONTROLLER_METRICS_PORT]),
-                        # Service discovery: the API server's addresses sit behind the `kubernetes` Service and
-                        # change with the control plane, so only the port is fixed.
-                        _egress(None, [API_SERVER_PORT]),
-                    ],
-                )
-            )
+            allowed += self._monitoring(backend_pods, backend.ports, controller, prometheus)
         k8s.networking.v1.NetworkPolicy(
             f"{name}-default-deny",
             k8s.networking.v1.NetworkPolicyInitArgs(
@@ -175,6 +176,35 @@ class NetworkIsolation(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=allowed),
         )
         self.register_outputs({})
+
+    def _monitoring(
+        self, backend: Peer, backend_ports: Sequence[int], controller: Peer, prometheus: Peer
+    ) -> list[k8s.networking.v1.NetworkPolicy]:
+        """Prometheus scrapes the replicas, the controllers and kube-state-metrics, and Grafana queries Prometheus.
+        Prometheus and kube-state-metrics watch the API server: its addresses sit behind the `kubernetes` Service
+        and change with the control plane, so only its port is fixed."""
+        grafana, kube_state_metrics = _pods(GRAFANA_LABELS), _pods(KUBE_STATE_METRICS_LABELS)
+        api_server = _egress(None, [API_SERVER_PORT])
+        return [
+            self._policy(
+                "prometheus",
+                PROMETHEUS_LABELS,
+                ingress=[_ingress(grafana, [PROMETHEUS_PORT])],
+                egress=[
+                    _egress(backend, backend_ports),
+                    _egress(controller, [METRICS_PORT]),
+                    _egress(kube_state_metrics, [KUBE_STATE_METRICS_PORT]),
+                    api_server,
+                ],
+            ),
+            self._policy(
+                "kube-state-metrics",
+                KUBE_STATE_METRICS_LABELS,
+                ingress=[_ingress(prometheus, [KUBE_STATE_METRICS_PORT])],
+                egress=[api_server],
+            ),
+            self._policy("grafana", GRAFANA_LABELS, egress=[_egress(prometheus, [PROMETHEUS_PORT])]),
+        ]
 
     def _policy(
         self,

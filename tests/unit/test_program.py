@@ -7,7 +7,7 @@ import pytest
 from tools.program import run_program
 
 
-SHARED = {"Platform", "DataTier", "BackendReplicaSet", "Balancer"}
+SHARED = {"Platform", "DataTier", "BackendReplicaSet", "Balancer", "Monitoring"}
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,10 @@ DATA_CONTAINERS = ("brain-postgres", "brain-redis", "brain-qdrant")
 
 
 def test_data_volumes_are_protected_and_retained() -> None:
-    volumes = run_program("dev").of_type("docker:index/volume:Volume")
+    volumes = [
+        volume for volume in run_program("dev").of_type("docker:index/volume:Volume")
+        if volume.parent and "brain:docker:DataTier" in volume.parent
+    ]
     assert sorted(volume.inputs["name"] for volume in volumes) == [
         "brain-postgres-data",
         "brain-qdrant-data",

@@ -20,15 +20,18 @@ def test_dev_stack_creates_exactly_the_topology(replicas: int) -> None:
         "brain:docker:DataTier": 1,
         "brain:docker:BackendReplicaSet": 1,
         "brain:docker:Balancer": 1,
+        "brain:docker:Monitoring": 1,
         "docker:index/network:Network": 1,
-        "random:index/randomPassword:RandomPassword": 3,  # PostgreSQL, Redis, Qdrant
-        "docker:index/volume:Volume": 3,
-        "docker:index/remoteImage:RemoteImage": 5,  # three data images, the backend's, nginx
-        CONTAINER: 3 + replicas + 1,
+        "random:index/randomPassword:RandomPassword": 4,  # PostgreSQL, Redis, Qdrant, Grafana's admin
+        "docker:index/volume:Volume": 4,  # the three stores', Prometheus'
+        # three data images, the backend's, nginx, and monitoring's Prometheus, exporter and Grafana
+        "docker:index/remoteImage:RemoteImage": 8,
+        CONTAINER: 3 + replicas + 1 + 3,
         "command:local:Command": 1 + replicas,  # nginx.conf reload, and one "rejoin" per replica
     }, f"unexpected resource set for {replicas} replicas: {dict(counts)}"
     containers = sorted(resource.inputs["name"] for resource in run.of_type(CONTAINER))
     expected = ["brain-nginx", "brain-postgres", "brain-qdrant", "brain-redis"]
+    expected += ["brain-prometheus", "brain-nginx-exporter", "brain-grafana"]
     expected += [f"backend-{number}" for number in range(1, replicas + 1)]
     assert containers == sorted(expected)
 
@@ -45,14 +48,16 @@ def test_outputs_name_the_balancer_and_keep_credentials_secret() -> None:
     assert not is_secret(outputs["qdrant_url"])
 
 
-def test_only_the_balancer_port_is_published_by_default() -> None:
+def test_only_the_balancer_and_monitoring_uis_are_published_by_default() -> None:
     run = run_program("dev")
     published = [
         (resource.inputs["name"], port["external"], port["ip"])
         for resource in run.of_type(CONTAINER)
         for port in resource.inputs.get("ports", [])
     ]
-    assert published == [("brain-nginx", 8000, "127.0.0.1")]
+    assert sorted(published) == [
+        ("brain-grafana", 3000, "127.0.0.1"), ("brain-nginx", 8000, "127.0.0.1"), ("brain-prometheus", 9090, "127.0.0.1"),
+    ]
 
 
 def test_publish_ports_binds_data_ports_to_loopback_only() -> None:
@@ -67,4 +72,6 @@ def test_publish_ports_binds_data_ports_to_loopback_only() -> None:
         "brain-postgres": [(5432, "127.0.0.1")],
         "brain-redis": [(6379, "127.0.0.1")],
         "brain-qdrant": [(6333, "127.0.0.1")],
+        "brain-prometheus": [(9090, "127.0.0.1")],
+        "brain-grafana": [(3000, "127.0.0.1")],
     }

@@ -129,6 +129,8 @@ def test_a_kubernetes_version_without_schemas_is_an_error_naming_the_fix(full_re
         ("release-brain-qdrant.yaml", ("values",), "persistence", "values.persistencee: not a key of chart qdrant"),
         ("release-brain-prometheus.yaml", ("values", "server", "persistentVolume"), "storageClass",
          "values.server.persistentVolume.storageClasss: not a key of chart prometheus"),
+        ("release-brain-prometheus.yaml", ("values", "kube-state-metrics"), "resources",
+         "values.kube-state-metrics.resourcess: not a key of chart kube-state-metrics"),  # a subchart's values
     ],
     ids=lambda value: value if isinstance(value, str) and value.endswith(".yaml") else None,
 )

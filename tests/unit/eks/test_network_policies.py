@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 
-from tests.support.charts import chart_values, selector_labels
+from tests.support.charts import chart_dir, chart_values, selector_labels
 from tools.program import ProgramRun, RegisteredResource, run_program
 
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -24,7 +25,7 @@ def in_cluster() -> ProgramRun:
 
 @pytest.fixture(scope="module")
 def managed() -> ProgramRun:
-    return run_program("prod", ["data.mode=managed", "cluster.vpc_cidr=10.40.0.0/16"])
+    return run_program("prod", ["data.mode=managed", "cluster.vpc_cidr=10.40.0.0/16", "monitoring.enabled=false"])
 
 
 def _policies(run: ProgramRun) -> dict[str, RegisteredResource]:
@@ -204,21 +205,63 @@ def test_every_pod_resolves_names_through_kube_dns_only(in_cluster: ProgramRun) 
     assert _ports(rule) == {("UDP", 53), ("TCP", 53)}
 
 
-def test_prometheus_reaches_the_backend_the_controllers_exporter_and_the_api_server(in_cluster: ProgramRun) -> None:
+def _kube_state_metrics(run: ProgramRun) -> tuple[dict[str, str], set[int]]:
+    """kube-state-metrics, the Prometheus release's subchart: its `selectorLabels` (the subchart's name, the parent
+    release's name) and its container port (the vendored subchart's `service.port`, the template's port)."""
+    release = run.named("brain-prometheus").inputs
+    (subchart,) = (chart_dir("prometheus", release["version"]) / "charts").glob("kube-state-metrics-*")
+    defaults = yaml.safe_load((subchart / "values.yaml").read_text())
+    labels = {"app.kubernetes.io/name": "kube-state-metrics", "app.kubernetes.io/instance": release["name"]}
+    return labels, {defaults["service"]["port"]}
+
+
+def _grafana(run: ProgramRun) -> dict[str, str]:
+    """The Grafana chart's `grafana.selectorLabels`: its name and the release's."""
+    release = run.named("brain-grafana").inputs
+    return {"app.kubernetes.io/name": release["chart"], "app.kubernetes.io/instance": release["name"]}
+
+
+def test_prometheus_reaches_its_targets_and_only_grafana_reaches_it(in_cluster: ProgramRun) -> None:
     labels, _ = _prometheus(in_cluster)
-    egress = _policy_for(in_cluster, labels)["egress"]
+    policy = _policy_for(in_cluster, labels)
+    egress = policy["egress"]
     backend_labels, backend_ports = _backend(in_cluster)
     controller_labels, controller_namespace = _controller(in_cluster)
     exporter_port = in_cluster.named("brain-ingress").inputs["values"]["prometheus"]["port"]
+    kube_state_metrics_labels, kube_state_metrics_ports = _kube_state_metrics(in_cluster)
     targets = {
         "backend": (backend_labels, NAMESPACE, backend_ports),
         "controller exporter": (controller_labels, controller_namespace, {exporter_port}),
+        "kube-state-metrics": (kube_state_metrics_labels, NAMESPACE, kube_state_metrics_ports),
     }
     for name, (target_labels, namespace, ports) in targets.items():
         rules = [rule for rule in egress if any(_admits(peer, target_labels, namespace) for peer in rule.get("to", []))]
         assert len(rules) == 1 and _ports(rules[0]) == {("TCP", port) for port in ports}, f"{name}: {egress}"
     (api,) = [rule for rule in egress if "to" not in rule]
     assert _ports(api) == {("TCP", 443)}, "service discovery needs the API server, and only its port is fixed"
+    (ingress,) = policy["ingress"]
+    assert all(_admits(peer, _grafana(in_cluster), NAMESPACE) for peer in ingress["from"]), ingress
+    assert _ports(ingress) == {("TCP", 9090)}, "Prometheus serves its API on the container port 9090"
+
+
+def test_grafana_reaches_prometheus_by_its_services_selector(in_cluster: ProgramRun) -> None:
+    """Grafana's data source is the Prometheus Service: the peer selects exactly what that Service selects."""
+    (rule,) = _policy_for(in_cluster, _grafana(in_cluster))["egress"]
+    prometheus_labels, namespace = _prometheus(in_cluster)
+    (peer,) = rule["to"]
+    assert peer["podSelector"]["matchLabels"] == prometheus_labels and _admits(peer, prometheus_labels, namespace)
+    assert _ports(rule) == {("TCP", 9090)}
+
+
+def test_kube_state_metrics_is_reached_by_prometheus_and_reaches_the_api_server(in_cluster: ProgramRun) -> None:
+    labels, ports = _kube_state_metrics(in_cluster)
+    policy = _policy_for(in_cluster, labels)
+    (ingress,) = policy["ingress"]
+    assert all(_admits(peer, *_prometheus(in_cluster)) for peer in ingress["from"]), ingress
+    assert not any(_admits(peer, _backend(in_cluster)[0], NAMESPACE) for peer in ingress["from"])
+    assert _ports(ingress) == {("TCP", port) for port in ports}
+    (egress,) = policy["egress"]
+    assert "to" not in egress and _ports(egress) == {("TCP", 443)}
 
 
 def test_with_tls_the_controller_reaches_cert_managers_http01_solver(in_cluster: ProgramRun) -> None:

@@ -123,6 +123,10 @@ def _rendered_pods(run: ProgramRun) -> list[PodGroup]:
     if "prometheus" in releases:
         server = releases["prometheus"].get("server", {})
         pods.append(PodGroup("prometheus", _requests(server.get("resources"), node_capacity.PROMETHEUS.requests)))
+        state_metrics = releases["prometheus"]["kube-state-metrics"].get("resources")
+        pods.append(PodGroup("kube-state-metrics", _requests(state_metrics)))
+    if "grafana" in releases:
+        pods.append(PodGroup("grafana", _requests(releases["grafana"].get("resources"))))
     stores = run.of_type("kubernetes:apps/v1:StatefulSet")
     if stores:
         per_store = [

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from tests.support.charts import chart_dir, chart_values, coalesced
 from tests.support.pod_security import hardening_violations, restricted_violations
 from tools.program import ProgramRun, run_program
 
@@ -117,3 +119,47 @@ def test_stores_start_as_the_images_own_user(in_cluster: ProgramRun, store: str,
     redis: uid 999, gid 1000): the pod starts as that user, and its volume is made writable for the group."""
     context = _pods(in_cluster)[store]["securityContext"]
     assert (context["runAsUser"], context["runAsGroup"], context["fsGroup"]) == (user, group, group), context
+
+
+def _release_values(run: ProgramRun, name: str, chart: str, subchart: str | None = None) -> dict[str, Any]:
+    """A release's values coalesced over its vendored chart's (or, for `subchart`, over that subchart's)."""
+    release = run.named(name).inputs
+    directory = chart_dir(chart, release["version"])
+    if subchart is None:
+        return coalesced(chart_values(chart, release["version"]), release["values"])
+    (subchart_dir,) = (directory / "charts").glob(f"{subchart}-*")
+    defaults = yaml.safe_load((subchart_dir / "values.yaml").read_text())
+    return coalesced(defaults, release["values"].get(subchart, {}))
+
+
+def test_monitoring_pods_pass_the_restricted_standard(in_cluster: ProgramRun) -> None:
+    """Monitoring runs in the app namespace too: the pods its charts make from our values (the security contexts
+    their templates copy from values; Grafana's root `initChownData` only with persistence)."""
+    prometheus = _release_values(in_cluster, "brain-prometheus", "prometheus")
+    kube_state_metrics = _release_values(in_cluster, "brain-prometheus", "prometheus", "kube-state-metrics")
+    grafana = _release_values(in_cluster, "brain-grafana", "grafana")
+    assert not grafana["persistence"]["enabled"], "with persistence, Grafana's chart adds a root chown container"
+    pods = {
+        "prometheus": {
+            "securityContext": prometheus["server"]["securityContext"],
+            "containers": [
+                {"name": "prometheus-server", "securityContext": prometheus["server"]["containerSecurityContext"]},
+                {
+                    "name": "configmap-reload",
+                    "securityContext": prometheus["configmapReload"]["prometheus"]["containerSecurityContext"],
+                },
+            ],
+        },
+        "kube-state-metrics": {
+            "securityContext": {k: v for k, v in kube_state_metrics["securityContext"].items() if k != "enabled"},
+            "containers": [
+                {"name": "kube-state-metrics", "securityContext": kube_state_metrics["containerSecurityContext"]}
+            ],
+        },
+        "grafana": {
+            "securityContext": grafana["securityContext"],
+            "containers": [{"name": "grafana", "securityContext": grafana["containerSecurityContext"]}],
+        },
+    }
+    for name, pod in pods.items():
+        assert not restricted_violations(pod), f"{name}: {restricted_violations(pod)}"

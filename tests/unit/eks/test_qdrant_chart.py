@@ -5,7 +5,6 @@ Qdrant's own. (test_manifest_schemas checks every chart value's key.)"""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 import yaml
 
 from components.config import StackConfig
-from tests.support.charts import ROOT, chart_dir, chart_values
+from tests.support.charts import ROOT, chart_dir, chart_values, coalesced as _merged
 from tests.support.pod_security import hardening_violations, restricted_violations
 from tools.program import ProgramRun, reveal, run_program
 
@@ -46,17 +45,6 @@ def _has(tree: Any, path: tuple[str, ...]) -> bool:
             return False
         tree = tree[key]
     return True
-
-
-def _merged(defaults: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    """Helm's coalescing of user values over the chart's: maps merge key by key, anything else replaces."""
-    merged = copy.deepcopy(defaults)
-    for key, value in values.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merged(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def _pod(values: dict[str, Any]) -> dict[str, Any]:

@@ -60,11 +60,18 @@ MANAGED_DATA = {
     "aws:ec2/securityGroup:SecurityGroup": 2,
 }
 IN_CLUSTER_DATA = {"kubernetes:apps/v1:StatefulSet": 2, NETWORK_POLICY: 2}  # and a policy for each
+MONITORING = {  # on by default; its Secret (Grafana's admin) and releases (Prometheus, Grafana) are counted below
+    "brain:eks:Monitoring": 1,
+    "kubernetes:core/v1:ConfigMap": 1,  # prometheus.yml and the rules file
+    "random:index/randomPassword:RandomPassword": 1,  # Grafana's admin password
+    NETWORK_POLICY: 3,  # Prometheus, kube-state-metrics, Grafana
+}
 
 
 def _expected(mode_specific: dict[str, int], services: int, secrets: int, releases: int) -> Counter[str]:
     expected = (
-        Counter(PLATFORM) + Counter(BACKEND_AND_BALANCER) + Counter(DATA_TIER) + Counter(ISOLATION) + Counter(mode_specific)
+        Counter(PLATFORM) + Counter(BACKEND_AND_BALANCER) + Counter(DATA_TIER) + Counter(ISOLATION) + Counter(MONITORING)
+        + Counter(mode_specific)
     )
     expected["kubernetes:core/v1:Service"] = services
     expected["kubernetes:core/v1:Secret"] = secrets
@@ -74,27 +81,28 @@ def _expected(mode_specific: dict[str, int], services: int, secrets: int, releas
 
 def test_managed_data_tier_creates_exactly_the_topology() -> None:
     counts = Counter(resource.type for resource in run_program("prod", ["data.mode=managed"]).resources)
-    # Services: the backend's, the controller's status; Secrets: the backend's env, the data credentials;
-    # releases: the Cluster Autoscaler, the ingress controller, cert-manager, Qdrant.
-    assert counts == _expected(MANAGED_DATA, services=2, secrets=2, releases=4), dict(counts)
+    # Services: the backend's, the controller's status; Secrets: the backend's env, the data credentials,
+    # Grafana's admin; releases: the Cluster Autoscaler, the ingress controller, cert-manager, Qdrant, Prometheus,
+    # Grafana.
+    assert counts == _expected(MANAGED_DATA, services=2, secrets=3, releases=6), dict(counts)
 
 
 def test_in_cluster_data_tier_swaps_aws_services_for_stateful_sets() -> None:
     counts = Counter(resource.type for resource in run_program("prod", ["data.mode=in_cluster"]).resources)
     # Services besides: PostgreSQL's and Redis's.
-    assert counts == _expected(IN_CLUSTER_DATA, services=4, secrets=2, releases=4), dict(counts)
+    assert counts == _expected(IN_CLUSTER_DATA, services=4, secrets=3, releases=6), dict(counts)
 
 
-def test_monitoring_adds_a_prometheus_release_and_exports_its_url() -> None:
-    run = run_program("prod", ["monitoring.enabled=true"])
-    prometheus = run.named("brain-prometheus")
-    assert prometheus.type == "kubernetes:helm.sh/v3:Release"
-    assert prometheus.inputs["chart"] == "prometheus"
-    assert run.named("brain-allow-prometheus").type == NETWORK_POLICY, "Prometheus must be let out to its targets"
+def test_monitoring_is_on_by_default_and_exports_its_urls() -> None:
+    run = run_program("prod")
+    assert run.named("brain-prometheus").inputs["chart"] == "prometheus"
+    assert run.named("brain-grafana").inputs["chart"] == "grafana"
     assert run.outputs["prometheus_url"] == "http://prometheus-server.brain.svc.cluster.local"
-    without = {resource.name for resource in run_program("prod").resources}
-    assert "brain-prometheus" not in without and "brain-allow-prometheus" not in without
-
+    assert run.outputs["grafana_url"] == "http://grafana.brain.svc.cluster.local"
+    assert is_secret(run.outputs["grafana_admin_password"])
+    assert run.named("brain-allow-prometheus").type == NETWORK_POLICY, "Prometheus must be let out to its targets"
+    names = {resource.name for resource in run_program("prod", ["monitoring.enabled=false"]).resources}
+    assert not {"brain-prometheus", "brain-grafana", "brain-prometheus-config", "brain-allow-prometheus"} & names
 
 
 def test_outputs_name_the_host_and_keep_credentials_secret() -> None:

@@ -93,14 +93,15 @@ def test_nginx_conf_is_the_balancer_upload_exactly(dev_render) -> None:
 def test_stdout_is_a_table_of_resources_by_type(dev_render) -> None:
     _, result = dev_render
     rows = {line.rsplit(maxsplit=1)[0]: line.rsplit(maxsplit=1)[1] for line in result.stdout.splitlines()[:-1]}
-    assert rows[CONTAINER] == "7" and rows[RANDOM_PASSWORD] == "3" and rows["total"] == "27", result.stdout
+    # Containers: 3 replicas, nginx, 3 stores, and monitoring's Prometheus, nginx exporter and Grafana.
+    assert rows[CONTAINER] == "10" and rows[RANDOM_PASSWORD] == "4" and rows["total"] == "36", result.stdout
 
 
 def test_no_secret_value_reaches_any_file(dev_render) -> None:
     out, _ = dev_render
     passwords = [r.name for r in run_program("dev").resources if r.type == RANDOM_PASSWORD]
     secrets = [mock_secret_value(name) for name in passwords]
-    assert len(secrets) == 3
+    assert len(secrets) == 4  # the three stores' credentials and Grafana's admin password
     for name, text in files_under(out).items():
         leaked = [secret for secret in secrets if secret in text]
         assert not leaked, f"{name} contains the secret values {leaked}"
@@ -145,7 +146,10 @@ def test_render_replaces_earlier_artifacts_and_keeps_other_files(tmp_path: Path,
     result = render("--stack", "dev", "--out", str(out))
     assert result.returncode == 0, result.stderr
     written = files_under(out)
-    assert sorted(written) == ["nginx.conf", "notes.txt", "resources.json"], "stale manifests must go"
+    assert sorted(written) == [
+        "monitoring/brain-load-distribution.json", "monitoring/brain-rules.yml", "monitoring/prometheus.yml",
+        "nginx.conf", "notes.txt", "resources.json",
+    ], "stale manifests must go"
     assert written["notes.txt"] == "mine"
     assert written["nginx.conf"] == (dev_render[0] / "nginx.conf").read_text()
     assert [path.name for path in tmp_path.iterdir()] == ["render"], "the staging directory must be gone"

@@ -57,8 +57,10 @@ def test_algorithm_and_replica_change_names_exactly_those_changes(renders: tuple
         f"- `{CONTAINER}` **brain-backend-4**",
         "- `command:local:Command` **brain-backend-4-rejoin**",
         "- `command:local:Command` **brain-nginx-reload**: `inputs.stdin`",
-    ], f"expected the new replica added and the balancer's config reloaded, nothing else:\n{text}"
-    assert "2 added, 0 removed, 1 changed" in text
+        # Prometheus' scrape config lists the new replica.
+        f"- `{CONTAINER}` **brain-prometheus**: `inputs.uploads[0].content`",
+    ], f"expected the new replica added, the balancer's config reloaded and scraped, nothing else:\n{text}"
+    assert "2 added, 0 removed, 2 changed" in text
     assert "Kubernetes manifests" not in text
     block = re.search(r"\*\*nginx\.conf\*\*\n\n```diff\n(.*?)\n```", text, re.S)
     assert block, f"no nginx.conf diff block:\n{text}"
