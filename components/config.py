@@ -115,6 +115,11 @@ class Resources(_Strict):
         return int(self.cpu[:-1]) / 1000 if self.cpu.endswith("m") else float(self.cpu)
 
     @property
+    def requests(self) -> node_capacity.Requests:
+        """As the scheduler adds them up (eks requests equal limits)."""
+        return node_capacity.Requests(round(self.cpu_cores * 1000), self.memory_mb)
+
+    @property
     def memory_mb(self) -> int:
         """`memory` in MiB, as the Docker provider's `memory` takes it."""
         amount = int(self.memory.rstrip("KMGTik"))
@@ -459,12 +464,15 @@ class StackConfig(_Strict):
                 "or [] for the private endpoint only (then run pulumi from inside the VPC)"
             )
         nodes, autoscaling, resources = self.cluster.node_group, self.backend.autoscaling, self.backend.resources
+        stores = (self.data.postgres.resources.requests, self.data.redis.resources.requests)
         pods = node_capacity.pods_at_hpa_maximum(
-            node_capacity.Requests(round(resources.cpu_cores * 1000), resources.memory_mb),
+            resources.requests,
             autoscaling.max_replicas,
             monitoring=self.monitoring.enabled,
             in_cluster_data=self.data.mode == "in_cluster",
             tls=self.balancer.tls.enabled,
+            qdrant=self.data.qdrant.resources.requests,
+            store=max(stores, key=lambda requests: (requests.cpu_millis, requests.memory_mib)),
         )
         instance_type = node_capacity.smallest(nodes.instance_types)
         plan = node_capacity.place(pods, instance_type, nodes.max_size)

@@ -129,8 +129,14 @@ def test_outputs_name_the_host_and_keep_credentials_secret() -> None:
             "brain:data.qdrant.image",
             "cannot carry a digest on target eks",
         ),
+        (["data.qdrant.resources.memory=64Gi"], "brain:cluster.node_group.max_size", "(qdrant) find no room"),
+        (
+            ["data.mode=in_cluster", "data.postgres.resources.memory=64Gi"],
+            "brain:cluster.node_group.max_size",
+            "(postgres and redis) find no room",
+        ),
     ],
-    ids=["weighted", "no-image", "small-vpc", "host-bits", "bad-cidr", "qdrant-digest"],
+    ids=["weighted", "no-image", "small-vpc", "host-bits", "bad-cidr", "qdrant-digest", "qdrant-too-big", "store-too-big"],
 )
 def test_eks_refuses_bad_config_before_any_resource(overrides: list[str], key: str, allowed: str) -> None:
     registered: list[RegisteredResource] = []
