@@ -1,6 +1,6 @@
 """Network isolation of the app namespace (prod): every pod in it is denied all traffic, in and out, except
-what a policy here allows: the ingress controller to the backend, the backend to the data tier, Prometheus to
-the backend's metrics, and DNS. The VPC CNI enforces NetworkPolicies once its network policy agent is on
+what a policy here allows: the ingress controller to the backend (and to cert-manager's HTTP-01 solver), the
+backend to the data tier, monitoring to what it scrapes and queries, and DNS. The VPC CNI enforces NetworkPolicies once its network policy agent is on
 (cluster.py); kubelet probes come from the node's address, which the agent always admits. Its controller turns
 a pod peer into the pods' addresses, plus the ClusterIP of every Service whose selector the peer's podSelector
 matches (amazon-network-policy-controller-k8s, `getMatchingServiceClusterIPs`): so pod peers select exactly
