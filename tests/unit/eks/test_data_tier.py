@@ -195,9 +195,10 @@ def test_qdrant_comes_from_its_chart_protected_with_the_key_from_a_secret(mode: 
 
 
 def test_qdrant_requests_and_limits_come_from_config() -> None:
-    run = run_program("prod", ["data.qdrant.resources={cpu: '2', memory: 4Gi}"])
+    run = run_program("prod", ["data.qdrant.resources={cpu: 1500m, memory: 4Gi}"])
     values = run.named("brain-qdrant").inputs["values"]
-    assert values["resources"] == {"requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}}
+    quantity = {"cpu": "1500m", "memory": "4Gi"}
+    assert values["resources"] == {"requests": quantity, "limits": quantity}
 
 
 def test_qdrant_has_a_disruption_budget_that_never_blocks_a_drain() -> None:
