@@ -134,7 +134,8 @@ def _release_values(run: ProgramRun, name: str, chart: str, subchart: str | None
 
 def test_monitoring_pods_pass_the_restricted_standard(in_cluster: ProgramRun) -> None:
     """Monitoring runs in the app namespace too: the pods its charts make from our values (the security contexts
-    their templates copy from values; Grafana's root `initChownData` only with persistence)."""
+    their templates copy from values; Grafana's root `initChownData` only with persistence; grafana-community
+    chart 11.6.1 `templates/_pod.tpl`)."""
     prometheus = _release_values(in_cluster, "brain-prometheus", "prometheus")
     kube_state_metrics = _release_values(in_cluster, "brain-prometheus", "prometheus", "kube-state-metrics")
     grafana = _release_values(in_cluster, "brain-grafana", "grafana")
@@ -158,6 +159,12 @@ def test_monitoring_pods_pass_the_restricted_standard(in_cluster: ProgramRun) ->
         },
         "grafana": {
             "securityContext": grafana["securityContext"],
+            # The chart's _pod.tpl adds this init container whenever `dashboards` is set, as ours is.
+            "initContainers": (
+                [{"name": "download-dashboards", "securityContext": grafana["downloadDashboards"]["securityContext"]}]
+                if grafana["dashboards"]
+                else []
+            ),
             "containers": [{"name": "grafana", "securityContext": grafana["containerSecurityContext"]}],
         },
     }
