@@ -38,6 +38,18 @@ if config.monitoring.enabled:
     pulumi.export("prometheus_url", monitoring.url)
     pulumi.export("grafana_url", monitoring.grafana_url)
     pulumi.export("grafana_admin_password", monitoring.grafana_admin_password)
+if config.target == "eks":
+    # Only the traffic the topology needs, in the app namespace (on docker, the private network does this).
+    target.NetworkIsolation(
+        "brain",
+        target.NetworkIsolationArgs(
+            platform=platform,
+            backend=backend.pods,
+            stores=data.stores,
+            monitoring=config.monitoring.enabled,
+            certificates=config.balancer.tls.enabled,
+        ),
+    )
 
 pulumi.export("balancer_url", balancer.url)
 # http -> ws, https -> wss: the WebSocket route behind the same listener.

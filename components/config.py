@@ -52,6 +52,10 @@ MAX_MEMORY_BYTES = 32 * 2**40
 """Upper bounds for one replica: no EC2 instance (where a replica runs) has more (the largest: 896 vCPUs, 32 TiB)."""
 
 
+_QDRANT_TAG = re.compile(r":v(\d+)\.(\d+)\.\d+(?:@|$)")
+"""The Qdrant version of a `data.qdrant.image` tag (its chart configures the same version)."""
+
+
 def nginx_milliseconds(value: str) -> int:
     """Milliseconds in an nginx time such as `1m30s` (a bare number is seconds, as nginx reads it)."""
     return sum(int(amount) * _NGINX_TIME_MS[unit] for amount, unit in re.findall(r"([0-9]+)(ms|s|m|h|d|)", value))
@@ -463,6 +467,11 @@ class Resources(_Strict):
         return _cpu_cores(self.cpu)
 
     @property
+    def requests(self) -> node_capacity.Requests:
+        """As the scheduler adds them up (eks requests equal limits)."""
+        return node_capacity.Requests(round(self.cpu_cores * 1000), self.memory_mb)
+
+    @property
     def memory_mb(self) -> int:
         """`memory` in MiB, as the Docker provider's `memory` takes it."""
         return max(1, _memory_bytes(self.memory) // 2**20)
@@ -548,6 +557,7 @@ class PostgresConfig(_Strict):
     storage_gb: Annotated[int, Field(ge=20, le=65536)] = 20
     database: PostgresDatabase = "brain"
     user: PostgresUser = "brain"
+    resources: Resources = Field(default=Resources(), description="eks in_cluster: the pod's requests and limits")
 
 
 class RedisConfig(_Strict):
@@ -557,14 +567,16 @@ class RedisConfig(_Strict):
     engine: Literal["valkey", "redis"] = "valkey"
     engine_version: CacheVersion = "8.1"
     node_type: CacheNodeType = "cache.t4g.small"
+    resources: Resources = Field(default=Resources(), description="eks in_cluster: the pod's requests and limits")
 
 
 class QdrantConfig(_Strict):
     """Qdrant (vectors): a container, or its Helm chart on eks."""
 
-    image: PinnedImage = "qdrant/qdrant:v1.16.1"
-    chart_version: ChartVersion = "1.16.1"
+    image: PinnedImage = "qdrant/qdrant:v1.19.0"
+    chart_version: ChartVersion = "1.19.0"
     storage_gb: Annotated[int, Field(ge=1, le=65536)] = 10
+    resources: Resources = Field(default=Resources(), description="eks: the pod's requests and limits")
 
 
 class DataConfig(_Strict):
@@ -825,6 +837,7 @@ def cross_key_problems(config: StackConfig) -> list[Problem]:
             "the count: set backend.autoscaling.min_replicas and max_replicas instead"
         )
         problems.append((("target", "backend.replicas"), message))
+    problems += _qdrant_problems(config)
     problems += _tls_problems(config)
     if target == "eks" and not backend.image:
         message = (
@@ -836,6 +849,26 @@ def cross_key_problems(config: StackConfig) -> list[Problem]:
     port_keys = ("target", *(key.split(" ")[0] for key, _ in ports))
     problems += [(port_keys, clash) for clash in unique_ports(ports)]
     return problems
+
+def _qdrant_problems(config: StackConfig) -> list[Problem]:
+    """The image runs the version the chart configures; the chart reads that version from the tag."""
+    qdrant, problems = config.data.qdrant, []
+    qdrant_version, chart_minor = _QDRANT_TAG.search(qdrant.image), qdrant.chart_version.split(".")[:2]
+    if qdrant_version is None or list(qdrant_version.groups()) != chart_minor:
+        message = (
+            f"data.qdrant.image {qdrant.image!r} must be tagged v{'.'.join(chart_minor)}.<patch> to match "
+            f"data.qdrant.chart_version {qdrant.chart_version!r}: the chart configures its own Qdrant version, "
+            "and both targets run the same one"
+        )
+        problems.append((("data.qdrant.image", "data.qdrant.chart_version"), message))
+    if config.target == "eks" and "@" in qdrant.image:
+        message = (
+            f"data.qdrant.image {qdrant.image!r} cannot carry a digest on target eks: the Qdrant chart "
+            "parses the image tag as a version; pin the tag alone"
+        )
+        problems.append((("target", "data.qdrant.image"), message))
+    return problems
+
 
 def _tls_problems(config: StackConfig) -> list[Problem]:
     """TLS needs a name Let's Encrypt can reach over HTTP-01 (no wildcard, no address) and a contact."""
@@ -877,12 +910,15 @@ def _eks_platform_problems(config: StackConfig) -> list[Problem]:
         )
         problems.append((("target", "cluster.api_access_cidrs"), message))
     nodes, autoscaling, resources = config.cluster.node_group, config.backend.autoscaling, config.backend.resources
+    stores = (config.data.postgres.resources.requests, config.data.redis.resources.requests)
     pods = node_capacity.pods_at_hpa_maximum(
-        node_capacity.Requests(round(resources.cpu_cores * 1000), resources.memory_mb),
+        resources.requests,
         autoscaling.max_replicas,
         monitoring=config.monitoring.enabled,
         in_cluster_data=config.data.mode == "in_cluster",
         tls=config.balancer.tls.enabled,
+        qdrant=config.data.qdrant.resources.requests,
+        store=max(stores, key=lambda requests: (requests.cpu_millis, requests.memory_mib)),
     )
     instance_type = node_capacity.smallest(nodes.instance_types)
     plan = node_capacity.place(pods, instance_type, nodes.max_size)
@@ -905,6 +941,10 @@ def _eks_platform_problems(config: StackConfig) -> list[Problem]:
             "backend.resources",
             "monitoring.enabled",
             "data.mode",
+            "data.postgres.resources",
+            "data.redis.resources",
+            "data.qdrant.resources",
+            "balancer.tls.enabled",
         )
         problems.append((reads, message))
     return problems

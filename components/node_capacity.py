@@ -182,18 +182,26 @@ def smallest(instance_types: Sequence[str]) -> str:
 
 
 def pods_at_hpa_maximum(
-    backend: Requests, max_replicas: int, *, monitoring: bool, in_cluster_data: bool, tls: bool
+    backend: Requests,
+    max_replicas: int,
+    *,
+    monitoring: bool,
+    in_cluster_data: bool,
+    tls: bool,
+    qdrant: Requests = QDRANT.requests,
+    store: Requests = IN_CLUSTER_STORES.requests,
 ) -> list[PodGroup]:
-    """Every pod the cluster runs when the HPA has scaled the backend to its maximum."""
+    """Every pod the cluster runs when the HPA has scaled the backend to its maximum; `qdrant` and `store` (the
+    larger in-cluster store's) as configured, else the budgets."""
     return [
         PodGroup("backend", backend, replicas=max_replicas),
         *SYSTEM_PODS,
         CLUSTER_AUTOSCALER,
         INGRESS_CONTROLLERS,
-        QDRANT,
+        PodGroup(QDRANT.name, qdrant),
         *([CERT_MANAGER] if tls else []),
         *([PROMETHEUS, KUBE_STATE_METRICS, GRAFANA] if monitoring else []),
-        *([IN_CLUSTER_STORES] if in_cluster_data else []),
+        *([PodGroup(IN_CLUSTER_STORES.name, store, replicas=IN_CLUSTER_STORES.replicas)] if in_cluster_data else []),
     ]
 
 

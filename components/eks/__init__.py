@@ -5,12 +5,15 @@ from components.eks.balancer import Balancer
 from components.eks.cluster import Platform, PlatformArgs
 from components.eks.data_tier import DataTier
 from components.eks.monitoring import Monitoring
+from components.eks.network_policies import NetworkIsolation, NetworkIsolationArgs
 
 __all__ = [
     "BackendReplicaSet",
     "Balancer",
     "DataTier",
     "Monitoring",
+    "NetworkIsolation",
+    "NetworkIsolationArgs",
     "Platform",
     "PlatformArgs",
 ]

@@ -12,11 +12,17 @@ import pulumi_kubernetes as k8s
 from components.args import BackendReplicaSetArgs, BackendEndpoints
 from components.config import BackendConfig
 from components.eks.cluster import Platform
+from components.eks.network_policies import Workload
+from components.eks.pod_security import RunAs, container_security_context, pod_security_context, scratch_volumes
 
 DRAIN_SECONDS = 10
 """preStop pause: the ingress controller sees the pod leave the endpoints and stops sending to it."""
 SHUTDOWN_SECONDS = 30
 """After SIGTERM the backend turns unready and finishes in-flight requests within this time."""
+RUN_AS = RunAs(user=10001, group=10001)
+"""The reference image's user (backend/Dockerfile `USER 10001`); set explicitly so any image runs unprivileged."""
+SCRATCH = {"tmp": "/tmp"}
+"""Python's temporary files; everything else the backend keeps is in the data tier."""
 
 
 class BackendReplicaSet(pulumi.ComponentResource):
@@ -24,6 +30,8 @@ class BackendReplicaSet(pulumi.ComponentResource):
     old one stops. `endpoints` names the one Service the balancer routes to (Kubernetes tracks the pods behind it)."""
 
     endpoints: BackendEndpoints
+    pods: Workload
+    """The replicas' pods and port, for the network policies."""
 
     def __init__(self, name: str, args: BackendReplicaSetArgs[Platform], opts: pulumi.ResourceOptions | None = None):
         super().__init__(
@@ -115,6 +123,7 @@ class BackendReplicaSet(pulumi.ComponentResource):
             names=cast(pulumi.Output[str], service.metadata.name).apply(lambda service_name: [service_name]),
             port=settings.port,
         )
+        self.pods = Workload(name="backend", labels=labels, ports=[settings.port])
         self.register_outputs({"names": self.endpoints.names})
 
     @staticmethod
@@ -130,7 +139,11 @@ class BackendReplicaSet(pulumi.ComponentResource):
             )
 
         resources = {"cpu": settings.resources.cpu, "memory": settings.resources.memory}
+        scratch, scratch_mounts = scratch_volumes(SCRATCH)
         return k8s.core.v1.PodSpecArgs(
+            automount_service_account_token=False,  # the backend never talks to the Kubernetes API
+            security_context=pod_security_context(RUN_AS),
+            volumes=scratch,
             termination_grace_period_seconds=DRAIN_SECONDS + SHUTDOWN_SECONDS,
             # Replicas spread over zones, so losing a zone leaves the others serving.
             topology_spread_constraints=[
@@ -172,7 +185,8 @@ class BackendReplicaSet(pulumi.ComponentResource):
                             sleep=k8s.core.v1.SleepActionArgs(seconds=DRAIN_SECONDS)
                         )
                     ),
-                    security_context=k8s.core.v1.SecurityContextArgs(allow_privilege_escalation=False),
+                    security_context=container_security_context(),
+                    volume_mounts=scratch_mounts,
                 )
             ],
         )

@@ -166,7 +166,12 @@ class Platform(pulumi.ComponentResource):
         on_cluster = pulumi.ResourceOptions(parent=self, provider=kubernetes_provider)
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            k8s.core.v1.NamespaceInitArgs(metadata=k8s.meta.v1.ObjectMetaArgs(name=NAMESPACE)),
+            k8s.core.v1.NamespaceInitArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    # The API server refuses any pod that breaks the `restricted` Pod Security Standard.
+                    name=NAMESPACE, labels={"pod-security.kubernetes.io/enforce": "restricted"}
+                )
+            ),
             opts=on_cluster,
         )
         self.namespace = cast(pulumi.Output[str], namespace.metadata.name)

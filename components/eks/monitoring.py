@@ -43,6 +43,11 @@ GRAFANA_CHART_REPO = "https://grafana-community.github.io/helm-charts"
 GRAFANA_CHART_VERSION = "11.6.1"
 """The last chart on Grafana 12 (the chart moved from grafana/helm-charts to grafana-community in 2026)."""
 GRAFANA_RELEASE = "grafana"
+RESTRICTED_CONTAINER = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+}
 DASHBOARD_PROVIDER = "brain"
 GRAFANA_ADMIN = "admin"
 
@@ -98,7 +103,13 @@ class Monitoring(pulumi.ComponentResource):
                         "retention": settings.retention,
                         "persistentVolume": {"size": PROMETHEUS_STORAGE, "storageClass": platform.storage_class},
                         "resources": _requests(PROMETHEUS),
+                        # The app namespace enforces the `restricted` Pod Security Standard: the chart's contexts
+                        # (merged with these) lack seccomp, dropped capabilities and no-escalation;
+                        # kube-state-metrics' and Grafana's defaults have them.
+                        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                        "containerSecurityContext": RESTRICTED_CONTAINER,
                     },
+                    "configmapReload": {"prometheus": {"containerSecurityContext": RESTRICTED_CONTAINER}},
                     # For the autoscaler's panel and its at-maximum alert.
                     "kube-state-metrics": {"enabled": True, "resources": _requests(KUBE_STATE_METRICS)},
                     "alertmanager": {"enabled": False},

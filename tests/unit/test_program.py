@@ -7,8 +7,13 @@ import pytest
 from tools.program import run_program
 
 
-@pytest.mark.parametrize(("stack", "target"), [("dev", "docker"), ("prod", "eks")])
-def test_components_parent_their_children(stack: str, target: str) -> None:
+SHARED = {"Platform", "DataTier", "BackendReplicaSet", "Balancer", "Monitoring"}
+
+
+@pytest.mark.parametrize(
+    ("stack", "target", "own"), [("dev", "docker", set()), ("prod", "eks", {"NetworkIsolation"})]
+)
+def test_components_parent_their_children(stack: str, target: str, own: set[str]) -> None:
     run = run_program(stack)
     components = {resource.urn for resource in run.resources if resource.type.startswith(f"brain:{target}:")}
     top_level = {
@@ -16,9 +21,8 @@ def test_components_parent_their_children(stack: str, target: str) -> None:
         for resource in run.resources
         if resource.urn in components and (resource.parent or "").endswith(f"pulumi:pulumi:Stack::brain-{stack}")
     }
-    assert len(top_level) == 5, (
-        f"expected Platform, DataTier, BackendReplicaSet, Balancer and Monitoring, got {top_level}"
-    )
+    kinds = {urn.rsplit("$", 1)[1].split("::")[0].removeprefix(f"brain:{target}:") for urn in top_level}
+    assert kinds == SHARED | own, f"expected top-level {sorted(SHARED | own)}, got {sorted(kinds)}"
     for resource in run.resources:
         if resource.urn not in top_level:  # a resource, or a component inside one (e.g. the balancer's issuer)
             assert resource.parent in components, f"{resource.urn} is not parented to a component"

@@ -46,6 +46,12 @@ DATA_TIER = {
     "brain:eks:DataTier": 1,
     "random:index/randomPassword:RandomPassword": 3,  # PostgreSQL, Redis, Qdrant
 }
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+ISOLATION = {
+    "brain:eks:NetworkIsolation": 1,
+    # The default deny; DNS; the backend; Qdrant; cert-manager's HTTP-01 solver.
+    NETWORK_POLICY: 5,
+}
 MANAGED_DATA = {
     "aws:rds/instance:Instance": 1,
     "aws:rds/subnetGroup:SubnetGroup": 1,
@@ -53,17 +59,18 @@ MANAGED_DATA = {
     "aws:elasticache/subnetGroup:SubnetGroup": 1,
     "aws:ec2/securityGroup:SecurityGroup": 2,
 }
-IN_CLUSTER_DATA = {"kubernetes:apps/v1:StatefulSet": 2}
+IN_CLUSTER_DATA = {"kubernetes:apps/v1:StatefulSet": 2, NETWORK_POLICY: 2}  # and a policy for each
 MONITORING = {  # on by default; its Secret (Grafana's admin) and releases (Prometheus, Grafana) are counted below
     "brain:eks:Monitoring": 1,
     "kubernetes:core/v1:ConfigMap": 1,  # prometheus.yml and the rules file
     "random:index/randomPassword:RandomPassword": 1,  # Grafana's admin password
+    NETWORK_POLICY: 3,  # Prometheus, kube-state-metrics, Grafana
 }
 
 
 def _expected(mode_specific: dict[str, int], services: int, secrets: int, releases: int) -> Counter[str]:
     expected = (
-        Counter(PLATFORM) + Counter(BACKEND_AND_BALANCER) + Counter(DATA_TIER) + Counter(MONITORING)
+        Counter(PLATFORM) + Counter(BACKEND_AND_BALANCER) + Counter(DATA_TIER) + Counter(ISOLATION) + Counter(MONITORING)
         + Counter(mode_specific)
     )
     expected["kubernetes:core/v1:Service"] = services
@@ -93,8 +100,9 @@ def test_monitoring_is_on_by_default_and_exports_its_urls() -> None:
     assert run.outputs["prometheus_url"] == "http://prometheus-server.brain.svc.cluster.local"
     assert run.outputs["grafana_url"] == "http://grafana.brain.svc.cluster.local"
     assert is_secret(run.outputs["grafana_admin_password"])
+    assert run.named("brain-allow-prometheus").type == NETWORK_POLICY, "Prometheus must be let out to its targets"
     names = {resource.name for resource in run_program("prod", ["monitoring.enabled=false"]).resources}
-    assert not {"brain-prometheus", "brain-grafana", "brain-prometheus-config"} & names
+    assert not {"brain-prometheus", "brain-grafana", "brain-prometheus-config", "brain-allow-prometheus"} & names
 
 
 def test_outputs_name_the_host_and_keep_credentials_secret() -> None:
@@ -116,8 +124,19 @@ def test_outputs_name_the_host_and_keep_credentials_secret() -> None:
         (["cluster.vpc_cidr=10.0.0.0/24"], "brain:cluster.vpc_cidr", "/16 to /20"),
         (["cluster.vpc_cidr=10.0.0.1/16"], "brain:cluster.vpc_cidr", "IPv4 network"),
         (["cluster.api_access_cidrs=[office]"], "brain:cluster.api_access_cidrs[0]", "IPv4 network"),
+        (
+            ["data.qdrant.image=qdrant/qdrant:v1.19.0@sha256:" + "0" * 64],
+            "brain:data.qdrant.image",
+            "cannot carry a digest on target eks",
+        ),
+        (["data.qdrant.resources.memory=64Gi"], "brain:cluster.node_group.max_size", "(qdrant) find no room"),
+        (
+            ["data.mode=in_cluster", "data.postgres.resources.memory=64Gi"],
+            "brain:cluster.node_group.max_size",
+            "(postgres and redis) find no room",
+        ),
     ],
-    ids=["weighted", "no-image", "small-vpc", "host-bits", "bad-cidr"],
+    ids=["weighted", "no-image", "small-vpc", "host-bits", "bad-cidr", "qdrant-digest", "qdrant-too-big", "store-too-big"],
 )
 def test_eks_refuses_bad_config_before_any_resource(overrides: list[str], key: str, allowed: str) -> None:
     registered: list[RegisteredResource] = []

@@ -1,0 +1,51 @@
+"""The pinned charts as vendored in `vendor/charts/` (Helm itself is not available here): their values, Helm's
+merge of ours over them, and the labels Qdrant's templates give its pods."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+VENDORED_CHARTS = ROOT / "vendor" / "charts"
+
+
+def chart_dir(chart: str, version: str) -> Path:
+    path = VENDORED_CHARTS / f"{chart}-{version}"
+    assert path.is_dir(), f"{chart} chart {version} is not vendored in {VENDORED_CHARTS}: vendor it with its SOURCE.md"
+    return path
+
+
+def chart_values(chart: str, version: str) -> dict[str, Any]:
+    return yaml.safe_load((chart_dir(chart, version) / "values.yaml").read_text())
+
+
+def coalesced(defaults: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """Helm's coalescing of user values over a chart's: maps merge key by key, anything else replaces."""
+    merged = copy.deepcopy(defaults)
+    for key, value in values.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = coalesced(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def selector_labels(chart: str, version: str, release: str, values: dict[str, Any]) -> dict[str, str]:
+    """The labels `<chart>.selectorLabels` in the chart's `_helpers.tpl` gives every pod of the release: each
+    line `key: {{ include "<chart>.name" . }}` or `key: {{ .Release.Name }}` evaluated as Helm would."""
+    helpers = (chart_dir(chart, version) / "templates" / "_helpers.tpl").read_text()
+    block = re.search(r'\{\{-? define "' + re.escape(chart) + r'\.selectorLabels" -?\}\}(.*?)\{\{-? end', helpers, re.S)
+    assert block, f"{chart} {version}: no {chart}.selectorLabels in _helpers.tpl"
+    name = values.get("nameOverride") or yaml.safe_load((chart_dir(chart, version) / "Chart.yaml").read_text())["name"]
+    expressions = {f'{{{{ include "{chart}.name" . }}}}': name, "{{ .Release.Name }}": release}
+    labels = {}
+    for line in filter(None, (line.strip() for line in block.group(1).splitlines())):
+        key, _, template = line.partition(": ")
+        assert template in expressions, f"{chart} {version}: selector label {line!r} is not one this reader knows"
+        labels[key] = expressions[template]
+    return labels
