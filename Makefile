@@ -1,14 +1,18 @@
-# The two commands of the README: `make up` (the dev stack on local Docker) and `make test`.
+# The commands of the README: `make up` / `make down` (the dev stack on local Docker) and `make test`.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CHECKOV_VENV ?= .venv-checkov
 STACK ?= dev
 
-.PHONY: up test bench render lint venv checkov-venv clean dashboard-png
+.PHONY: up down test bench render lint venv checkov-venv clean dashboard-png
 
 up:
 	@scripts/up.sh
+
+# Removes the dev stack's containers and network, keeps the data volumes (README "Teardown").
+down:
+	@scripts/down.sh
 
 test: venv checkov-venv
 	$(PY) -m pyright

@@ -1,31 +1,10 @@
 #!/usr/bin/env bash
-# `make up`: check the tools first (and say what to install), then set up the venv and run `pulumi up --stack dev`.
+# `make up`: check the tools first (and say what to install), say what will happen, run `pulumi up --stack dev`,
+# then print where everything is and how to look at, scale and tear down the stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-missing=()
-if ! command -v pulumi >/dev/null 2>&1; then
-  missing+=("the Pulumi CLI: curl -fsSL https://get.pulumi.com | sh   (https://www.pulumi.com/docs/install/)")
-fi
-if ! command -v docker >/dev/null 2>&1; then
-  missing+=("Docker: https://docs.docker.com/engine/install/ (or Docker Desktop)")
-elif ! docker info >/dev/null 2>&1; then
-  missing+=("a running Docker engine: 'docker' is installed but 'docker info' cannot reach the daemon; start it")
-fi
-if ((${#missing[@]})); then
-  echo "make up needs what is missing on this machine:" >&2
-  printf '  - %s\n' "${missing[@]}" >&2
-  echo "Without them, 'make render STACK=dev' shows the same stack offline (resources and nginx.conf)." >&2
-  exit 1
-fi
-
-make --no-print-directory venv
-
-# No Pulumi account needed: keep state in ~/.pulumi when the user is not logged in anywhere.
-if ! pulumi whoami >/dev/null 2>&1; then
-  echo "Not logged in to a Pulumi backend; using local state in ~/.pulumi (pulumi login --local)."
-  pulumi login --local
-fi
+# shellcheck source=scripts/preflight.sh
+source scripts/preflight.sh "make up"
 
 if ! pulumi stack select dev >/dev/null 2>&1; then
   if [[ -z "${PULUMI_CONFIG_PASSPHRASE:-}" && -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]]; then
@@ -35,4 +14,19 @@ if ! pulumi stack select dev >/dev/null 2>&1; then
   pulumi stack init dev
 fi
 
-exec pulumi up --stack dev
+echo "Deploying stack 'dev': builds the backend image, then starts PostgreSQL, Redis, Qdrant, the backend"
+echo "replicas, nginx, Prometheus and Grafana as containers on that daemon (data in protected volumes)."
+echo "Pulumi shows the plan and asks before it changes anything; a second 'make up' with nothing changed reports no changes."
+pulumi up --stack dev
+
+output() { pulumi stack output --stack dev "$1" 2>/dev/null || echo "(see: pulumi stack output)"; }
+cat <<SUMMARY
+
+The dev stack is up.
+  BRAiN Core:   $(output balancer_url)
+  Grafana:      $(output grafana_url)
+  Prometheus:   $(output prometheus_url)
+  Logs:         docker logs brain-backend-1     (nginx: docker logs brain-nginx)
+  Scale:        pulumi config set --path brain:backend.replicas 5 && make up
+  Tear down:    make down    (keeps the data volumes; see README "Teardown")
+SUMMARY
