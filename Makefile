@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CHECKOV_VENV ?= .venv-checkov
 STACK ?= dev
+OUT ?= build/$(STACK)
 
 .PHONY: up down test bench render lint venv checkov-venv clean dashboard-png
 
@@ -30,7 +31,7 @@ lint: venv
 	$(PY) -m pyright
 
 render: venv
-	$(PY) -m tools.render --stack $(STACK) --out build/$(STACK)
+	$(PY) -m tools.render --stack $(STACK) --out $(OUT)
 
 venv: $(VENV)/.installed
 
