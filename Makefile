@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CHECKOV_VENV ?= .venv-checkov
 STACK ?= dev
-OUT ?= build/$(STACK)
+RENDER_OUT ?= build/$(STACK)
 
 .PHONY: up down test bench render lint venv checkov-venv clean dashboard-png
 
@@ -31,7 +31,7 @@ lint: venv
 	$(PY) -m pyright
 
 render: venv
-	$(PY) -m tools.render --stack $(STACK) --out $(OUT)
+	$(PY) -m tools.render --stack $(STACK) --out $(RENDER_OUT)
 
 venv: $(VENV)/.installed
 

@@ -31,8 +31,8 @@ def test_make_render_is_quiet(stack: str, tmp_path: Path) -> None:
         if os.environ.get("CI"):
             pytest.fail("make is required under CI")
         pytest.skip("make is not installed: `make render` cannot run here")
-    # -o: take the venv as set up (this shared test venv is not rebuilt by a test); OUT keeps build/ untouched.
-    _run([make, "--no-print-directory", "-o", ".venv/.installed", "render", f"STACK={stack}", f"OUT={tmp_path}"])
+    # -o: take the venv as set up (this shared test venv is not rebuilt by a test); RENDER_OUT keeps build/ untouched.
+    _run([make, "--no-print-directory", "-o", ".venv/.installed", "render", f"STACK={stack}", f"RENDER_OUT={tmp_path}"])
     assert (tmp_path / "resources.json").is_file()
 
 
