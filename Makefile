@@ -25,7 +25,7 @@ bench: venv
 
 # docs/dashboard.png from a live run (real Prometheus, nginx, exporter, backends); needs the live suite's tools.
 dashboard-png: venv
-	BRAIN_DASHBOARD_PNG=docs/dashboard.png $(PY) -m pytest tests/live/test_monitoring.py -q
+	BRAIN_DASHBOARD_PNG=docs/dashboard.png $(PY) -m pytest tests/live/test_monitoring_live.py -q
 
 lint: venv
 	$(PY) -m pyright

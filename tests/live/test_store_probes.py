@@ -27,7 +27,7 @@ from tests.support.processes import (
     wait_until,
 )
 from components.eks.in_cluster_stores import credential_file
-from tools.program import run_program
+from tests.support.renders import run_program
 
 pytestmark = pytest.mark.live
 COMMAND_TIMEOUT_SECONDS = 10

@@ -8,7 +8,7 @@ from typing import Any
 
 from tools.manifest_schemas import cluster_version
 from tools.manifests import manifest_documents
-from tools.program import run_program
+from tests.support.renders import run_program
 
 VARIANTS = {
     "prod": [],

@@ -3,17 +3,17 @@
 A run is a pure function of the stack file and the overrides (tests/unit/tools/test_render.py proves two
 fresh renders byte-identical), so repeating it only costs time: about 0.3 s a run, most of the unit suite.
 Every caller gets its own deep copy, so a test that edits what it got cannot change what the next one sees.
-Runs that fail (invalid config) are not kept: each caller sees the error raised anew.
+Runs that fail (invalid config) are not kept, and runs with explicit `config` or `registered` always run afresh.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from tools import program
-from tools.program import ProgramRun
+from tools.program import ProgramRun, RegisteredResource
 
 
 @functools.cache
@@ -21,6 +21,13 @@ def _shared_run(stack: str, overrides: tuple[str, ...]) -> ProgramRun:
     return program.run_program(stack, overrides)
 
 
-def run_program(stack: str, overrides: Iterable[str] = ()) -> ProgramRun:
-    """What `tools.program.run_program(stack, overrides)` returns, computed once per process."""
+def run_program(
+    stack: str,
+    overrides: Iterable[str] = (),
+    config: Mapping[str, str] | None = None,
+    registered: list[RegisteredResource] | None = None,
+) -> ProgramRun:
+    """What `tools.program.run_program` returns for the same arguments, computed once per process."""
+    if config is not None or registered is not None:
+        return program.run_program(stack, overrides, config, registered)
     return copy.deepcopy(_shared_run(stack, tuple(overrides)))

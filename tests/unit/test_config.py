@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, nginx_seconds, parse_stack_config, unique_ports
-from tools.program import RegisteredResource, run_program
+from tools.program import RegisteredResource
+from tests.support.renders import run_program
 
 # (override, key the message must name, a fragment of what is allowed or why)
 BAD_CONFIGS = [

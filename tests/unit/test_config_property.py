@@ -28,7 +28,8 @@ from components.config import NAMESPACE, ConfigError, TextRule, parse_stack_conf
 from tests.support.config_keys import ConfigKey, config_keys
 from tests.support.nginx import docker_conf_for_this_machine, nginx_binary, nginx_test
 from tools.manifests import manifest_files
-from tools.program import handed_over, reveal, run_program, stack_config
+from tools.program import handed_over, reveal, stack_config
+from tests.support.renders import run_program
 from tools.render import NGINX_CONF_FILE, render_files
 
 KEYS = list(config_keys())

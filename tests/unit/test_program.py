@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.program import run_program
+from tests.support.renders import run_program
 
 
 SHARED = {"Platform", "DataTier", "BackendReplicaSet", "Balancer", "Monitoring"}

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.program import ProgramRun, is_secret, reveal, run_program
+from tools.program import ProgramRun, is_secret, reveal
+from tests.support.renders import run_program
 
 LABELS = {"app.kubernetes.io/name": "brain-backend", "app.kubernetes.io/part-of": "brain"}
 

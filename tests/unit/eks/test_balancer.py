@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tools.program import ProgramRun, run_program
+from tools.program import ProgramRun
+from tests.support.renders import run_program
 
 ALGORITHMS = {
     "round_robin": "round_robin",

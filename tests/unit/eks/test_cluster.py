@@ -11,7 +11,8 @@ import pytest
 
 from components.config import EKS_STANDARD_SUPPORT_UNTIL, ConfigError
 from components.eks import preflight
-from tools.program import ProgramRun, RegisteredResource, is_secret, reveal, run_program, stack_config
+from tools.program import ProgramRun, RegisteredResource, is_secret, reveal, stack_config
+from tests.support.renders import run_program
 
 SUBNET = "aws:ec2/subnet:Subnet"
 RELEASE = "kubernetes:helm.sh/v3:Release"

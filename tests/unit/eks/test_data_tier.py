@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError
-from tools.program import ProgramRun, RegisteredResource, is_secret, mock_secret_value, reveal, run_program
+from tools.program import ProgramRun, RegisteredResource, is_secret, mock_secret_value, reveal
+from tests.support.renders import run_program
 
 RDS = "aws:rds/instance:Instance"
 ELASTICACHE = "aws:elasticache/replicationGroup:ReplicationGroup"

@@ -26,7 +26,7 @@ from tools.manifest_schemas import (
     strict_crd_schema,
     template_value_paths,
 )
-from tools.program import run_program
+from tests.support.renders import run_program
 
 Document = dict[str, Any]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tools.program import reveal, run_program
+from tools.program import reveal
+from tests.support.renders import run_program
 
 DIGEST = "sha256:" + "ab" * 32
 

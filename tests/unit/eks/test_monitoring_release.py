@@ -7,7 +7,8 @@ import json
 
 import yaml
 
-from tools.program import is_secret, reveal, run_program
+from tools.program import is_secret, reveal
+from tests.support.renders import run_program
 
 
 def test_prometheus_chart_mounts_our_config_map() -> None:

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from tests.support.charts import chart_dir, chart_values, selector_labels
-from tools.program import ProgramRun, RegisteredResource, run_program
+from tools.program import ProgramRun, RegisteredResource
+from tests.support.renders import run_program
 
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 NAMESPACE = "brain"

@@ -11,7 +11,8 @@ import pytest
 from components import node_capacity
 from components.config import ConfigError
 from components.node_capacity import INSTANCE_TYPES, PodGroup, Requests
-from tools.program import ProgramRun, RegisteredResource, run_program
+from tools.program import ProgramRun, RegisteredResource
+from tests.support.renders import run_program
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 VARIANTS = {

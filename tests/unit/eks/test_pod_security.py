@@ -13,7 +13,8 @@ import yaml
 
 from tests.support.charts import chart_dir, chart_values, coalesced
 from tests.support.pod_security import hardening_violations, restricted_violations
-from tools.program import ProgramRun, run_program
+from tools.program import ProgramRun
+from tests.support.renders import run_program
 
 ROOT = Path(__file__).resolve().parents[3]
 WORKLOAD_TYPES = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet")

@@ -15,7 +15,8 @@ import yaml
 from components.config import StackConfig
 from tests.support.charts import ROOT, chart_dir, chart_values, coalesced as _merged
 from tests.support.pod_security import hardening_violations, restricted_violations
-from tools.program import ProgramRun, reveal, run_program
+from tools.program import ProgramRun, reveal
+from tests.support.renders import run_program
 
 QDRANT_CONFIG_VALUE = "config"
 """Passed through as Qdrant's own configuration file: checked against Qdrant's default config.yaml."""

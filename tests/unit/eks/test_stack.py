@@ -8,7 +8,8 @@ from collections import Counter
 import pytest
 
 from components.config import ConfigError
-from tools.program import RegisteredResource, is_secret, run_program
+from tools.program import RegisteredResource, is_secret
+from tests.support.renders import run_program
 
 PLATFORM = {
     "brain:eks:Platform": 1,

@@ -9,7 +9,8 @@ import pytest
 
 from components import node_capacity
 from components.config import ConfigError
-from tools.program import ProgramRun, RegisteredResource, run_program
+from tools.program import ProgramRun, RegisteredResource
+from tests.support.renders import run_program
 
 CLUSTER_ISSUER = "kubernetes:cert-manager.io/v1:ClusterIssuer"
 VIRTUAL_SERVER = "kubernetes:k8s.nginx.org/v1:VirtualServer"

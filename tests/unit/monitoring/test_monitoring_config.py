@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from components.config import ConfigError
-from tools.program import RegisteredResource, run_program
+from tools.program import RegisteredResource
+from tests.support.renders import run_program
 
 # (override, key the message must name, a fragment of what is allowed)
 BAD_MONITORING = [

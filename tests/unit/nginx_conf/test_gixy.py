@@ -16,7 +16,8 @@ import yaml
 
 from components.config import Algorithm
 from tests.support.processes import require_binary
-from tools.program import reveal, run_program
+from tools.program import reveal
+from tests.support.renders import run_program
 
 ACCEPTED_FILE = Path(__file__).with_name("gixy_accepted.yaml")
 GIXY_TIMEOUT_SECONDS = 60

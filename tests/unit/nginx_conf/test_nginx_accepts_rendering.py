@@ -19,7 +19,8 @@ from components.config import Affinity, Algorithm, BalancerConfig
 from components.nginx_settings import nginx_settings
 from nginx_conf import NginxRuntime, UpstreamServer, render_nginx_conf
 from tests.support.nginx import docker_conf_for_this_machine, nginx_binary, nginx_test, nginx_version
-from tools.program import reveal, run_program
+from tools.program import reveal
+from tests.support.renders import run_program
 
 ALGORITHMS: tuple[str, ...] = get_args(Algorithm)
 AFFINITIES: tuple[str, ...] = get_args(Affinity)

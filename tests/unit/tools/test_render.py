@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from tools import program
-from tools.program import ROOT, SECRET_PLACEHOLDER, mock_secret_value, reveal, run_program
+from tools.program import ROOT, SECRET_PLACEHOLDER, mock_secret_value, reveal
+from tests.support.renders import run_program
 from tools.render import main as render_main
 
 CONTAINER = "docker:index/container:Container"
