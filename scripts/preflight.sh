@@ -1,6 +1,6 @@
 # Sourced by scripts/up.sh and scripts/down.sh: the checks both need before Pulumi touches the dev stack.
 # Stops at once naming what is missing; otherwise exports DOCKER_HOST (the daemon every step uses),
-# prepares the venv, logs in (local state when logged in nowhere) and selects the stack `dev`.
+# prepares the venv and logs in (local state when logged in nowhere); each script then selects the stack.
 # $1: the command the user ran ("make up" or "make down"), for the messages.
 
 missing=()
