@@ -24,7 +24,7 @@ cat <<SUMMARY
 
 The dev stack is up.
   BRAiN Core:   $(output balancer_url)
-  Grafana:      $(output grafana_url)
+  Grafana:      $(output grafana_url)   (user admin: pulumi stack output --show-secrets grafana_admin_password)
   Prometheus:   $(output prometheus_url)
   Logs:         docker logs brain-backend-1     (nginx: docker logs brain-nginx)
   Scale:        pulumi config set --path brain:backend.replicas 5 && make up

@@ -57,6 +57,7 @@ def test_it_says_what_it_will_do_then_where_everything_is(tmp_path: Path) -> Non
     # The URLs are the stack's outputs (the fake answers with the output's name).
     for line in ("BRAiN Core:   http://localhost:8080/balancer_url", "Grafana:      http://localhost:8080/grafana_url",
                  "Prometheus:   http://localhost:8080/prometheus_url", "docker logs brain-backend-1",
+                 "pulumi stack output --show-secrets grafana_admin_password",
                  "pulumi config set --path brain:backend.replicas 5", "Tear down:    make down"):
         assert line in after, after
 
