@@ -32,12 +32,13 @@ OVERRIDES = st.one_of(
 @example(override="=1")
 @example(override="backend=!!python/object:os.system")
 @example(override="a\nb=1")
+@example(override="-:")  # starts like an option: a shell user writes --set=-: (argparse reads it as a value)
 def test_any_set_renders_or_exits_2_with_one_line_per_problem(
     override: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="brain-render-") as directory:
         out = Path(directory) / "out"
-        status = render_main(["--stack", "dev", "--out", str(out), "--set", override])
+        status = render_main(["--stack", "dev", "--out", str(out), f"--set={override}"])
         stderr = capsys.readouterr().err
         if status == 0:
             assert (out / "nginx.conf").is_file(), f"--set {override!r}: exit 0 without a render"
