@@ -924,7 +924,12 @@ def _eks_platform_problems(config: StackConfig) -> list[Problem]:
     plan = node_capacity.place(pods, instance_type, nodes.max_size)
     if plan.unplaced:
         needed = node_capacity.nodes_needed(pods, instance_type)
-        remedy = f"raise it to {needed}" if needed else "no number of these nodes holds a replica"
+        sizing_keys = {"backend": "backend.resources", "qdrant": "data.qdrant.resources",
+                       "postgres and redis": "data.postgres.resources or data.redis.resources"}
+        too_big = sorted({sizing_keys[name] for name in plan.unplaced if name in sizing_keys})
+        remedy = f"raise it to {needed}" if needed else (
+            "no number of these nodes holds such a pod" + (f": lower {' or '.join(too_big)}" if too_big else "")
+        )
         message = (
             f"cluster.node_group.max_size {nodes.max_size} is too small: at the HPA maximum "
             f"(backend.autoscaling.max_replicas {autoscaling.max_replicas} x backend.resources "

@@ -237,5 +237,7 @@ def test_dev_config_is_refused_or_renders_what_nginx_accepts(changes: dict[str, 
 # Found: 1.00 was taken, and the Deployment's preStop `sleep` hook is unknown before Kubernetes 1.29 (now only
 # EKS versions in standard support are).
 @example({"cluster.version": "1.00"})
+# Found: a Qdrant pod larger than any node was refused naming only cluster.node_group.max_size.
+@example({"data.qdrant.resources.cpu": "1751m"})
 def test_prod_config_is_refused_or_renders_valid_kubernetes_objects(changes: dict[str, Any]) -> None:
     assert_nothing_invalid_reaches_an_artifact("prod", changes)

@@ -82,7 +82,7 @@ def test_a_pool_too_small_for_the_hpa_maximum_is_rejected_before_any_resource(ov
     if suggested:  # the size the message suggests is enough
         run_program("prod", [*overrides, f"cluster.node_group.max_size={suggested.group(1)}"])
     else:
-        assert "no number of these nodes holds a replica" in message, message
+        assert "no number of these nodes holds such a pod: lower backend.resources" in message, message
 
 
 def test_daemon_set_pods_take_room_on_every_node() -> None:
