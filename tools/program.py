@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import runpy
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,9 +170,15 @@ class _RecordingMonitor(mocks.MockMonitor):
         super().__init__(_Mocks(self))
         self.registered = registered
 
+    def Invoke(self, request: Any) -> Any:  # noqa: N802  the gRPC method name
+        return _with_own_event_loop(super().Invoke, request)
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802  the gRPC method name
+        return _with_own_event_loop(super().ReadResource, request)
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802  the gRPC method name
         request.object.CopyFrom(_references_as_urns(request.object))
-        response = super().RegisterResource(request)
+        response = _with_own_event_loop(super().RegisterResource, request)
         if request.type != "pulumi:pulumi:Stack":
             input_dependencies = {urn for urns in request.propertyDependencies.values() for urn in urns.urns}
             self.registered.append(
@@ -192,6 +199,24 @@ class _RecordingMonitor(mocks.MockMonitor):
                 )
             )
         return response
+
+
+def _with_own_event_loop(call: Callable[[Any], Any], request: Any) -> Any:
+    """`call(request)` with an event loop that is closed when it returns.
+
+    The SDK runs these monitor calls on executor threads, where the mock monitor makes an event loop for the
+    thread and never closes it; at interpreter exit Python then reports each one on stderr ("Exception ignored
+    in BaseEventLoop.__del__"), so a successful render would not be quiet.
+    """
+    if threading.current_thread() is threading.main_thread():
+        return call(request)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return call(request)
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 def _references_as_urns(properties: struct_pb2.Struct) -> struct_pb2.Struct:
