@@ -71,6 +71,10 @@ class NginxRuntime:
     """Where nginx buffers request and response bodies; None keeps the binary's built-in paths."""
     max_open_files: int | None = None
     """The hard descriptor limit nginx runs under (e.g. the container's ulimit); None: not known."""
+    health_port: int | None = None
+    """A loopback-only listener for the container's health check, on a port that no config key moves. A
+    container replaced for a new `balancer.port` starts with its previous nginx.conf (uploads are ignored after
+    creation) until the reload loads the current one: probing the public port would fail it before that."""
     internal_networks: tuple[str, ...] = ()
     """Besides loopback, the networks allowed /nginx_status and /metrics (dev: the stack's Docker network).
     Never a whole private range: with the port published on 0.0.0.0, every LAN host would be let in."""
@@ -100,6 +104,27 @@ class NginxRuntime:
     def re_resolves_servers(self) -> bool:
         """Whether upstream servers carry `resolve`: it needs a resolver and nginx 1.27.3 or later."""
         return self.resolver is not None and self.version >= RESOLVE_SINCE
+
+
+def _health_server(port: int | None) -> str:
+    """The health check's own server (see `NginxRuntime.health_port`), or nothing."""
+    if port is None:
+        return ""
+    return (
+        "# The container's health check: loopback only, on a port no config key moves.\n"
+        "server {\n"
+        f"    listen 127.0.0.1:{port};\n"
+        "    access_log off;\n"
+        "    location = /nginx_status {\n"
+        "        stub_status;\n"
+        "        allow 127.0.0.1;\n"
+        "        deny all;\n"
+        "    }\n"
+        "    location / {\n"
+        "        return 404;\n"
+        "    }\n"
+        "}"
+    )
 
 
 def render_nginx_conf(balancer: NginxSettings, servers: Sequence[UpstreamServer], runtime: NginxRuntime) -> str:
@@ -137,6 +162,7 @@ def render_nginx_conf(balancer: NginxSettings, servers: Sequence[UpstreamServer]
             "next_upstream_tries": str(len(servers)),
             "websocket_timeout": balancer.websocket_timeout,
             "internal_only": _internal_only(runtime.internal_networks),
+            "health_server": _health_server(runtime.health_port),
         },
     )
 

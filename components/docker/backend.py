@@ -14,7 +14,7 @@ import pulumi_docker as docker
 from components.args import BackendReplicaSetArgs, BackendEndpoints
 from components.config import BackendConfig
 from components.docker.image import pulled_image
-from components.docker.platform import Platform
+from components.docker.platform import COMMAND_INTERPRETER, Platform
 from nginx_conf import reset_failures_script
 
 BACKEND_CONTEXT = "backend"
@@ -112,7 +112,7 @@ class BackendReplicaSet(pulumi.ComponentResource):
         )
         return command.local.Command(
             f"{name}-{instance}-rejoin",
-            command.local.CommandArgs(create=rejoin, triggers=[container.id]),
+            command.local.CommandArgs(create=rejoin, interpreter=COMMAND_INTERPRETER, triggers=[container.id]),
             opts=pulumi.ResourceOptions(parent=self),
         )
 

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import shlex
 
-
 import pulumi
 import pulumi_command as command
 import pulumi_docker as docker
 
 from components.args import BalancerArgs
 from components.docker.image import pulled_image
-from components.docker.platform import Platform
+from components.docker.platform import COMMAND_INTERPRETER, Platform
 from components.nginx_settings import nginx_settings
 from nginx_conf import NginxRuntime, UpstreamServer, reload_script, render_nginx_conf
 
 DOCKER_DNS = "127.0.0.11"
 """Docker's embedded DNS: nginx re-resolves replica names through it, so a replaced replica's new IP is found."""
+
+HEALTH_PORT = 8099
+"""The health check's loopback-only listener inside the container (`NginxRuntime.health_port`): fixed, so a
+container replaced for a new `balancer.port` is healthy while it still runs its previous nginx.conf, until
+the reload (triggered by the new container) loads the current one."""
 
 OPEN_FILES = 65536
 """The container's descriptor limit: thousands of WebSockets need many (each proxied one takes two). The
@@ -38,6 +42,7 @@ class Balancer(pulumi.ComponentResource):
         runtime = NginxRuntime(
             version=settings.nginx_version,
             resolver=DOCKER_DNS,
+            health_port=HEALTH_PORT,
             max_open_files=OPEN_FILES,
             internal_networks=(args.platform.subnet,),
         )
@@ -59,7 +64,7 @@ class Balancer(pulumi.ComponentResource):
                 networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.platform.network_name)],
                 ulimits=[docker.ContainerUlimitArgs(name="nofile", soft=OPEN_FILES, hard=OPEN_FILES)],
                 healthcheck=docker.ContainerHealthcheckArgs(
-                    tests=["CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{settings.port}/nginx_status"],
+                    tests=["CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{HEALTH_PORT}/nginx_status"],
                     interval="5s",
                     timeout="3s",
                     retries=3,
@@ -82,6 +87,7 @@ class Balancer(pulumi.ComponentResource):
             command.local.CommandArgs(
                 create=reload,
                 update=reload,
+                interpreter=COMMAND_INTERPRETER,
                 stdin=self.nginx_conf,
                 # A new container (say, a new nginx image) starts from the upload as last recorded: load the
                 # current config into it too.

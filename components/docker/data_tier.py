@@ -13,6 +13,7 @@ from components.args import DataTierArgs
 from components.connection import DataConnection
 from components.docker.image import pulled_image
 from components.docker.platform import Platform
+from components.probes import postgres_ready_command
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class DataTier(pulumi.ComponentResource):
                     pulumi.Output.concat("POSTGRES_PASSWORD=", postgres_password),
                 ],
                 command=None,
-                healthcheck=["CMD-SHELL", f"pg_isready -U {pg.user} -d {pg.database}"],
+                healthcheck=["CMD", *postgres_ready_command(pg.user, pg.database)],
             )
         )
         redis = self._container(

@@ -9,6 +9,11 @@ import pulumi_docker as docker
 
 from components.config import NetworkConfig
 
+COMMAND_INTERPRETER = ["/bin/sh", "-c"]
+"""What runs the reload and rejoin commands (POSIX shell scripts). pulumi-command's default interpreter is
+`/bin/sh -c` on Linux and macOS but `cmd /C` on Windows, where these scripts would fail: Windows users run
+`make up` inside WSL2 (README), and the interpreter is fixed here so no platform picks another."""
+
 
 @dataclass
 class PlatformArgs:

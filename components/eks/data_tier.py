@@ -26,6 +26,7 @@ from components.eks.in_cluster_stores import (
 from components.eks.managed_stores import POSTGRES_PORT, REDIS_PORT, managed_postgres, managed_redis
 from components.eks.network_policies import DataStores, Workload
 from components.eks.pod_security import RunAs
+from components.probes import postgres_ready_command
 
 QDRANT_CHART_REPO = "https://qdrant.github.io/qdrant-helm"
 QDRANT_CHART = "qdrant"
@@ -38,8 +39,6 @@ POSTGRES_RUN_AS = RunAs(user=70, group=70)
 """`postgres` in the Alpine images (docker-library/postgres: `adduser -u 70 ... postgres`)."""
 REDIS_RUN_AS = RunAs(user=999, group=1000)
 """`redis` in the Alpine images (`addgroup -g 1000 redis; adduser -G redis -u 999 redis`)."""
-PG_ISREADY_TIMEOUT = 3
-"""pg_isready's connect timeout (its default, explicit): below the probe's, so the probe reports its answer."""
 REDIS_IN_CLUSTER_STORAGE = "5Gi"
 """Redis keeps shared state and an append-only log, not bulk data."""
 SERVICE_ACCOUNT_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -170,12 +169,7 @@ class DataTier(pulumi.ComponentResource):
                     k8s.core.v1.EnvVarArgs(name="PGDATA", value="/var/lib/postgresql/data/pgdata"),
                 ],
                 command=None,
-                health_command=[
-                    "pg_isready",
-                    *("-h", "127.0.0.1", "-p", str(POSTGRES_PORT)),
-                    *("-U", pg.user, "-d", pg.database),
-                    *("-t", str(PG_ISREADY_TIMEOUT)),
-                ],
+                health_command=postgres_ready_command(pg.user, pg.database, POSTGRES_PORT),
             ),
             StoreSpec(
                 key="redis",
