@@ -10,6 +10,7 @@ from pathlib import Path
 import pulumi
 import pulumi_command as command
 import pulumi_docker as docker
+import pulumi_docker_build as docker_build
 
 from components.args import BackendReplicaSetArgs, BackendEndpoints
 from components.config import BackendConfig
@@ -17,6 +18,8 @@ from components.docker.image import pulled_image
 from components.docker.platform import COMMAND_INTERPRETER, Platform
 from nginx_conf import reset_failures_script
 
+BUILT_IMAGE = "brain-backend"
+"""The local repository the reference backend is built into."""
 BACKEND_CONTEXT = "backend"
 """The reference backend's build context, relative to the project root (Pulumi runs the program there)."""
 
@@ -117,20 +120,32 @@ class BackendReplicaSet(pulumi.ComponentResource):
         )
 
     def _image(self, name: str, settings: BackendConfig) -> pulumi.Input[str]:
-        """The configured image, or the reference backend built from ./backend, rebuilt when its files change."""
+        """The configured image, or the reference backend built from ./backend, rebuilt when its files change.
+
+        Built with BuildKit through pulumi-docker-build, not `RemoteImage(build=...)`: that build cannot find
+        the image it made on Docker's containerd image store, the default of Docker Engine 29 and Docker
+        Desktop (kreuzwerker/terraform-provider-docker #534/#660). What the real provider does with each input:
+        `context`/`dockerfile` are sent to the daemon's BuildKit (DOCKER_HOST, as `make up` resolves it); the
+        daemon's build cache serves unchanged layers; `load=True` loads the result into the daemon's image
+        store (the "docker" exporter) and `push=False` sends it nowhere; `tags` names it there. The tag
+        carries the source digest, so an edit makes a new tag, which replaces the replicas one at a time.
+        """
         if settings.image:
             return pulled_image(f"{name}-image", settings.image, self)
-        built = docker.RemoteImage(
+        tag = f"{BUILT_IMAGE}:dev-{_source_digest(Path(BACKEND_CONTEXT))[:12]}"
+        built = docker_build.Image(
             f"{name}-image",
-            docker.RemoteImageArgs(
-                name="brain-backend:dev",
-                build=docker.RemoteImageBuildArgs(context=BACKEND_CONTEXT, dockerfile="Dockerfile"),
-                triggers={"source_sha256": _source_digest(Path(BACKEND_CONTEXT))},
-                keep_locally=True,
+            docker_build.ImageArgs(
+                context=docker_build.BuildContextArgs(location=BACKEND_CONTEXT),
+                dockerfile=docker_build.DockerfileArgs(location=f"{BACKEND_CONTEXT}/Dockerfile"),
+                tags=[tag],
+                load=True,
+                push=False,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        return built.image_id
+        # The tag as the build reports it: the replicas wait for the build and name exactly what it loaded.
+        return built.tags.apply(lambda tags: (tags or [tag])[0])
 
 
 def _source_digest(context: Path) -> str:

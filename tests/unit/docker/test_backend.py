@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import shlex
+import shutil
+from pathlib import Path
 
+from components.docker.backend import _source_digest
 from nginx_conf import reset_failures_script
-from tools.program import is_secret, reveal, run_program
+from tests.support.renders import run_program
+from tools.program import ROOT, is_secret, reveal
 
 CONTAINER = "docker:index/container:Container"
 
@@ -56,10 +61,25 @@ def test_a_healthy_new_replica_makes_nginx_forget_its_failures() -> None:
         assert script == f"if docker container inspect brain-nginx >/dev/null 2>&1; then {reset}; fi", script
 
 
-def test_backend_image_is_built_from_the_reference_backend_when_none_is_configured() -> None:
-    image = run_program("dev", ["backend.image="]).named("brain-image")
-    assert image.inputs["build"]["context"] == "backend"
-    assert len(image.inputs["triggers"]["source_sha256"]) == 64
+def test_backend_image_is_built_with_buildkit_into_the_local_daemon_when_none_is_configured() -> None:
+    run = run_program("dev", ["backend.image="])
+    image = run.named("brain-image")
+    # pulumi-docker-build, not RemoteImage(build=...), which fails on Docker's containerd image store.
+    assert image.type == "docker-build:index:Image"
+    assert image.inputs["context"] == {"location": "backend"}
+    assert image.inputs["dockerfile"] == {"location": "backend/Dockerfile"}
+    assert (image.inputs["load"], image.inputs["push"]) == (True, False), "loaded into the daemon, pushed nowhere"
+    (tag,) = image.inputs["tags"]
+    assert re.fullmatch(r"brain-backend:dev-[0-9a-f]{12}", tag), tag
+    assert run.named("brain-backend-1").inputs["image"] == tag
+    assert image.urn in run.named("brain-backend-1").input_dependencies, "the replicas must wait for the build"
+
+
+def test_an_edit_to_the_backend_source_makes_a_new_tag(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "backend", tmp_path / "backend", ignore=shutil.ignore_patterns("__pycache__"))
+    before = _source_digest(tmp_path / "backend")
+    (tmp_path / "backend" / "app.py").write_text((tmp_path / "backend" / "app.py").read_text() + "\n# edited\n")
+    assert _source_digest(tmp_path / "backend") != before, "an edit must change the tag and roll the replicas"
 
 
 def test_configured_backend_image_is_pulled_not_built() -> None:

@@ -24,8 +24,9 @@ def test_dev_stack_creates_exactly_the_topology(replicas: int) -> None:
         "docker:index/network:Network": 1,
         "random:index/randomPassword:RandomPassword": 4,  # PostgreSQL, Redis, Qdrant, Grafana's admin
         "docker:index/volume:Volume": 4,  # the three stores', Prometheus'
-        # three data images, the backend's, nginx, and monitoring's Prometheus, exporter and Grafana
-        "docker:index/remoteImage:RemoteImage": 8,
+        # pulled: three data images, nginx, and monitoring's Prometheus, exporter and Grafana
+        "docker:index/remoteImage:RemoteImage": 7,
+        "docker-build:index:Image": 1,  # the reference backend, built
         CONTAINER: 3 + replicas + 1 + 3,
         "command:local:Command": 1 + replicas,  # nginx.conf reload, and one "rejoin" per replica
     }, f"unexpected resource set for {replicas} replicas: {dict(counts)}"
