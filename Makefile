@@ -17,7 +17,7 @@ down:
 
 test: venv checkov-venv
 	$(PY) -m pyright
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 # Load benchmarks (not part of `make test`): writes bench/results/. Needs nginx, redis-server and wrk.
 bench: venv
