@@ -14,6 +14,21 @@ from bench.scenarios import scaling
 
 RESULTS_NAME = "RESULTS.md"
 PLOT_NAME = "scaling.png"
+QUICK_NAME = "quick.json"
+
+
+def write_quick_summary(results: Sequence[ScenarioResult], machine: dict[str, Any], out_dir: Path) -> Path:
+    """quick.json: every scenario's headline figures in one flat object, each target's verdict, the machine."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    document = {
+        **{key: value for result in results for key, value in result.summary.items()},
+        "targets": [{"name": target.name, "goal": target.goal, "measured": target.measured, "passed": target.passed}
+                    for result in results for target in result.targets],
+        "machine": machine,
+    }
+    path = out_dir / QUICK_NAME
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    return path
 
 
 def write_results(results: Sequence[ScenarioResult], machine: dict[str, Any], profile: Profile,
@@ -55,12 +70,15 @@ def render_markdown(results: Sequence[ScenarioResult], machine: dict[str, Any], 
 
 def _machine_paragraph(machine: dict[str, Any], profile: Profile) -> list[str]:
     load_before = " ".join(f"{value:g}" for value in machine["load_average"])
-    load_after = " ".join(f"{value:g}" for value in machine.get("load_average_after", []))
+    load_after = " ".join(f"{value:g}" for value in machine["load_average_after"])
+    cpu_before, cpu_after = machine["cpu_busy_and_steal_percent"], machine["cpu_busy_and_steal_percent_after"]
     return [
-        f"Measured by `python -m bench.run{' --quick' if profile.name == 'quick' else ''}` (profile `{profile.name}`) "
+        f"Measured by `python -m bench.run{'' if profile.name == 'full' else ' --' + profile.name}` (profile `{profile.name}`) "
         f"on {machine['date']}: {machine['cpu_count']} cores ({machine['cpu_model']}), {machine['memory_mb']:,} MB, "
         f"Linux {machine['kernel']}, nginx {machine['nginx']}, wrk {machine['wrk']}, Python {machine['python']}. "
-        f"Load average (1, 5, 15 min) {load_before} at the start, {load_after} at the end.",
+        f"Load average (1, 5, 15 min) {load_before} at the start, {load_after} at the end; in the second before "
+        f"the run the cores were {cpu_before['busy']:g}% busy ({cpu_before['steal']:g}% stolen by the hypervisor), "
+        f"in the second after it {cpu_after['busy']:g}% ({cpu_after['steal']:g}% stolen).",
         "",
         "Everything runs on this one machine: the load generator, nginx, three backends, Redis and any other "
         "program that was running meanwhile share its cores (see the CPU table). Compare the configurations "

@@ -59,4 +59,5 @@ def run(rig: BenchRig, profile: Profile) -> ScenarioResult:
         targets=[Target.at_most("latency added by nginx at low load, p50", ADDED_P50_TARGET_MS, round(added_p50, 3),
                                 "ms")],
         cpu=cpu,
+        summary={"lb_added_p50_ms": round(added_p50, 3), "lb_added_p99_ms": round(added_p99, 3)},
     )
