@@ -12,8 +12,8 @@ from bench.scenario import ScenarioResult
 from bench.scenarios import scaling
 
 SEED_COLOR = "#bbbbbb"
-HERE_COLORS = ("#2b6cb0", "#38a169")
-"""One per measured capacity."""
+HERE_COLORS = ("#2b6cb0", "#d69e2e", "#38a169")
+"""One per measured capacity and load generator (wrk and hey at the seed's capacity, wrk at half)."""
 
 
 def plot_scaling(result: ScenarioResult, path: Path) -> None:
@@ -23,12 +23,13 @@ def plot_scaling(result: ScenarioResult, path: Path) -> None:
     ]
     for measured, color in zip(result.measurements["by_capacity"], HERE_COLORS, strict=False):
         nominal = measured["capacity"]["nominal_rps"]
-        rows += [(f"{name}, {nominal:,.0f}/s each", values, color) for name, values in measured["summary"].items()]
+        rows += [(f"{measured['tool']}: {name}, {nominal:,.0f}/s each", values, color)
+                 for name, values in measured["summary"].items()]
     labels = [textwrap.fill(label, 14) for label, _, _ in rows]
     colors = [color for _, _, color in rows]
     positions = list(range(len(rows)))
 
-    figure = Figure(figsize=(15, 5.5))  # no pyplot: no global state, no display backend to choose
+    figure = Figure(figsize=(22, 6.5))  # no pyplot: no global state, no display backend to choose
     throughput, latency = figure.subplots(1, 2)
     throughput.bar(positions, [values["rps"] for _, values, _ in rows], color=colors)
     throughput.set_title("Throughput")

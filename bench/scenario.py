@@ -32,22 +32,26 @@ class Profile:
     """How long the WebSockets stay open, idle, before the broadcasts."""
     fail_timeout: str | None
     """The balancer's fail_timeout in the failover scenarios; None: the stack's default."""
-    every_variant: bool
-    """Also the second capacity and the `hey` rows of `scaling`; the quick run leaves them out."""
+    scaling_capacities: int
+    """How many of `scaling.CAPACITIES` to measure (the quick run: the seed's only)."""
+    hey_requests_per_100_clients: int
+    """`hey -n` of the description's commands for every 100 clients (10,000); 0: no hey rows."""
 
 
 FULL = Profile(
     "full", load_seconds=10, warm_up_seconds=2, rounds=3, latency_seconds=5, latency_rounds=6, settle_seconds=3,
-    websocket_client_counts=(250, 1000, 3000), broadcasts=30, hold_seconds=5, fail_timeout=None, every_variant=True,
+    websocket_client_counts=(250, 1000, 3000), broadcasts=30, hold_seconds=5, fail_timeout=None, scaling_capacities=2,
+    hey_requests_per_100_clients=10000,
 )
 QUICK = Profile(
     "quick", load_seconds=2, warm_up_seconds=0.5, rounds=1, latency_seconds=1, latency_rounds=2, settle_seconds=1,
-    websocket_client_counts=(1000,), broadcasts=10, hold_seconds=1, fail_timeout=None, every_variant=False,
+    websocket_client_counts=(1000,), broadcasts=10, hold_seconds=1, fail_timeout=None, scaling_capacities=1,
+    hey_requests_per_100_clients=0,
 )
 SMOKE = Profile(
     "smoke", load_seconds=0.5, warm_up_seconds=0.2, rounds=1, latency_seconds=0.5, latency_rounds=2,
     settle_seconds=0.3, websocket_client_counts=(30,), broadcasts=3, hold_seconds=0.2, fail_timeout="1s",
-    every_variant=True,
+    scaling_capacities=2, hey_requests_per_100_clients=300,
 )
 
 

@@ -32,10 +32,10 @@ def run(rig: BenchRig, profile: Profile) -> ScenarioResult:
         order = ["direct", "nginx"] if round_number % 2 else ["nginx", "direct"]
         latency: dict[str, dict[str, float]] = {}
         for path in order:
-            measured = rig.measure(f"{path}, round {round_number}", paths[path], 1, profile.latency_seconds)
+            measured = rig.measure(f"{path}, round {round_number}", [paths[path]], 1, profile.latency_seconds)
             cpu.append(measured.cpu)
-            latency[path] = measured.wrk.latency_ms
-            runs.append({"round": round_number, "path": path, **measured.wrk.as_json()})
+            latency[path] = measured.load.latency_ms
+            runs.append({"round": round_number, "path": path, **measured.load.as_json()})
         runs[-1]["added_p50_ms"] = round(latency["nginx"]["p50"] - latency["direct"]["p50"], 3)
         runs[-1]["added_p99_ms"] = round(latency["nginx"]["p99"] - latency["direct"]["p99"], 3)
 

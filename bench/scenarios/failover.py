@@ -133,7 +133,7 @@ def _under_load(rig: BenchRig, profile: Profile, name: str, title: str,
         timeline.append({"seconds": round(time.monotonic() - started, 2), "event": event})
 
     with rig.load(balancer.url(INFO), connections) as load:
-        with CpuMeter(title, rig.cpu_groups(load)) as meter:
+        with CpuMeter(title, rig.cpu_groups(load.pids)) as meter:
             time.sleep(profile.settle_seconds)
             steps(balancer, step)
             time.sleep(profile.settle_seconds)
