@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.plot import plot_scaling
+from bench.plot import plot_scaling, plot_uneven_fleet
 from bench.scenario import Profile, ScenarioResult, Target
-from bench.scenarios import scaling
+from bench.scenarios import scaling, uneven_fleet
 
 RESULTS_NAME = "RESULTS.md"
 PLOT_NAME = "scaling.png"
@@ -41,10 +41,14 @@ def write_results(results: Sequence[ScenarioResult], machine: dict[str, Any], pr
         document = {"scenario": result.name, "profile": profile.name, "machine": machine, **result.as_json()}
         path.write_text(json.dumps(document, indent=2) + "\n")
         written.append(path)
-    scaling_result = next((result for result in results if result.name == scaling.NAME), None)
-    if scaling_result is not None:
-        plot_scaling(scaling_result, out_dir / PLOT_NAME)
+    by_name = {result.name: result for result in results}
+    if scaling.NAME in by_name:
+        plot_scaling(by_name[scaling.NAME], out_dir / PLOT_NAME)
         written.append(out_dir / PLOT_NAME)
+    if uneven_fleet.NAME in by_name:
+        plot_uneven_fleet(by_name[uneven_fleet.NAME].measurements["summary"], uneven_fleet.capacity_shares(),
+                          out_dir / uneven_fleet.PLOT_NAME)
+        written.append(out_dir / uneven_fleet.PLOT_NAME)
     markdown = out_dir / RESULTS_NAME
     markdown.write_text(render_markdown(results, machine, profile))
     written.append(markdown)

@@ -88,18 +88,20 @@ class BenchRig:
         return balancer
 
     @contextlib.contextmanager
-    def backends_of(self, capacity: Capacity) -> Iterator[None]:
-        """The fleet restarted with `capacity` for the block, and with the rig's own capacity after it."""
-        self._restart_fleet(capacity)
+    def backends_of(self, *capacities: Capacity) -> Iterator[None]:
+        """The fleet restarted for the block with one capacity for every replica, or one each, and with the rig's
+        own capacity after it."""
+        self._restart_fleet(capacities * len(self.fleet.processes) if len(capacities) == 1 else capacities)
         try:
             yield
         finally:
-            self._restart_fleet(self.capacity)
+            self._restart_fleet([self.capacity] * len(self.fleet.processes))
 
-    def _restart_fleet(self, capacity: Capacity) -> None:
+    def _restart_fleet(self, capacities: Sequence[Capacity]) -> None:
+        assert len(capacities) == len(self.fleet.processes), f"{len(capacities)} capacities for {len(self.fleet.processes)} replicas"
         self.fleet.stop_all()
         with ThreadPoolExecutor() as pool:
-            list(pool.map(lambda index: self.fleet.start(index, **capacity.env), range(len(self.fleet.processes))))
+            list(pool.map(lambda index: self.fleet.start(index, **capacities[index].env), range(len(capacities))))
 
     def start_backend(self, instance_id: str, host: str, env: Mapping[str, str]) -> BackendProcess:
         """One more backend outside the fleet (e.g. without the fixed capacity), stopped with the rig."""
@@ -107,21 +109,22 @@ class BenchRig:
         self._extra_backends.append(backend)
         return backend
 
-    def load(self, url: str, connections: int) -> WrkLoad:
+    def load(self, url: str, connections: int, source_networks: int = 0) -> WrkLoad:
         """A wrk load on `url` until its `stop()`, its output in the work directory."""
-        return WrkLoad(url, connections, self.work_dir / f"wrk-{next(self._numbers)}.log")
+        return WrkLoad(url, connections, self.work_dir / f"wrk-{next(self._numbers)}.log", source_networks)
 
-    def warm_up(self, url: str, connections: int, seconds: float) -> None:
+    def warm_up(self, url: str, connections: int, seconds: float, source_networks: int = 0) -> None:
         """Load that opens the balancer's upstream pools and wakes every process up; not measured."""
-        with self.load(url, connections) as load:
+        with self.load(url, connections, source_networks) as load:
             time.sleep(seconds)
             load.stop()
 
-    def measure(self, label: str, urls: Sequence[str], connections: int, seconds: float) -> Measurement:
+    def measure(self, label: str, urls: Sequence[str], connections: int, seconds: float,
+                source_networks: int = 0) -> Measurement:
         """`seconds` of wrk load, one wrk with `connections` per URL, all at once (merged into one result), with the
         CPU every process used and the TCP connections the backends accepted meanwhile (through nginx: new
-        upstream connections; direct: wrk's own)."""
-        loads = [self.load(url, connections) for url in urls]
+        upstream connections; direct: wrk's own). `source_networks`: see `WrkLoad`."""
+        loads = [self.load(url, connections, source_networks) for url in urls]
 
         def run() -> list[LoadResult]:
             with contextlib.ExitStack() as stack:

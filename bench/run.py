@@ -22,7 +22,7 @@ from bench.machine import finish_machine_info, machine_info
 from bench.report import write_quick_summary, write_results
 from bench.rig import BenchRig
 from bench.scenario import FULL, QUICK, SMOKE, Capacity, Profile, ScenarioResult
-from bench.scenarios import balancer_latency, failover, keepalive, scaling, websockets
+from bench.scenarios import balancer_latency, failover, keepalive, scaling, uneven_fleet, websockets
 from bench.wrk import wrk_version
 from tests.support.nginx import nginx_version
 
@@ -35,6 +35,7 @@ SCENARIOS: dict[str, Callable[[BenchRig, Profile], ScenarioResult]] = {
     failover.ROLLING_RESTART: failover.run_rolling_restart,
     failover.ROLLING_RESTART_WHEN_READY: failover.run_rolling_restart_when_ready,
     keepalive.NAME: keepalive.run,
+    uneven_fleet.NAME: uneven_fleet.run,
     websockets.NAME: websockets.run,
 }
 QUICK_SCENARIOS = [scaling.NAME, balancer_latency.NAME, failover.KILL, failover.ROLLING_RESTART_WHEN_READY,

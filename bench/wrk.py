@@ -6,6 +6,7 @@ Every run uses `wrk_report.lua`, which prints status counts and latency percenti
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -15,6 +16,7 @@ from bench.load import LoadResult
 from tests.support.processes import ManagedProcess, require_binary
 
 SCRIPT = Path(__file__).with_name("wrk_report.lua")
+SOURCE_SHIM = Path(__file__).with_name("bind_sources.c")
 REPORT_PREFIX = "WRK_JSON "
 REQUEST_TIMEOUT = "5s"
 """A request unanswered this long counts as a failure (wrk's `timeout` error)."""
@@ -25,6 +27,16 @@ STOP_TIMEOUT_SECONDS = 15.0
 
 def wrk_binary() -> str:
     return require_binary("wrk", Path("/usr/bin/wrk"))
+
+
+def source_shim(work_dir: Path) -> Path:
+    """bind_sources.c compiled into `work_dir` (once): LD_PRELOAD it to spread wrk's connections over networks."""
+    library = work_dir / "bind_sources.so"
+    if not library.exists():
+        compiler = require_binary("cc", Path("/usr/bin/cc"))
+        subprocess.run([compiler, "-shared", "-fPIC", "-O2", "-o", str(library), str(SOURCE_SHIM), "-ldl"],
+                       check=True, capture_output=True, timeout=60)
+    return library
 
 
 def wrk_version() -> str:
@@ -56,15 +68,20 @@ def parse_report(output: str) -> LoadResult:
 class WrkLoad:
     """wrk against `url` over `connections` keep-alive connections (one thread), in the background from
     entering the `with` block until `stop()`, which ends it with SIGINT (wrk then reports as usual).
-    Leaving the block stops wrk in any case."""
+    Leaving the block stops wrk in any case. `source_networks` > 0 spreads the connections over that many
+    client networks (127.0.K.1), with `source_shim`."""
 
-    def __init__(self, url: str, connections: int, log_path: Path):
+    def __init__(self, url: str, connections: int, log_path: Path, source_networks: int = 0):
         self.url = url
+        env = None
+        if source_networks:
+            env = {**os.environ, "LD_PRELOAD": str(source_shim(log_path.parent)),
+                   "BENCH_SOURCE_NETWORKS": str(source_networks)}
         command = [
             wrk_binary(), "--threads", "1", "--connections", str(connections), "--duration", f"{OPEN_ENDED_SECONDS}s",
             "--timeout", REQUEST_TIMEOUT, "--script", str(SCRIPT), url,
         ]
-        self.process = ManagedProcess(f"wrk {url} ({connections} connections)", command, log_path)
+        self.process = ManagedProcess(f"wrk {url} ({connections} connections)", command, log_path, env)
 
     def pids(self) -> list[int]:
         return [self.process.pid] if self.process.alive() else []
