@@ -109,9 +109,9 @@ class BenchRig:
         self._extra_backends.append(backend)
         return backend
 
-    def load(self, url: str, connections: int, source_networks: int = 0) -> WrkLoad:
-        """A wrk load on `url` until its `stop()`, its output in the work directory."""
-        return WrkLoad(url, connections, self.work_dir / f"wrk-{next(self._numbers)}.log", source_networks)
+    def load(self, url: str, connections: int, source_networks: int = 0, think_ms: float | None = None) -> WrkLoad:
+        """A wrk load on `url` until its `stop()`, its output in the work directory (see `WrkLoad`)."""
+        return WrkLoad(url, connections, self.work_dir / f"wrk-{next(self._numbers)}.log", source_networks, think_ms)
 
     def warm_up(self, url: str, connections: int, seconds: float, source_networks: int = 0) -> None:
         """Load that opens the balancer's upstream pools and wakes every process up; not measured."""
@@ -120,11 +120,11 @@ class BenchRig:
             load.stop()
 
     def measure(self, label: str, urls: Sequence[str], connections: int, seconds: float,
-                source_networks: int = 0) -> Measurement:
+                source_networks: int = 0, think_ms: float | None = None) -> Measurement:
         """`seconds` of wrk load, one wrk with `connections` per URL, all at once (merged into one result), with the
         CPU every process used and the TCP connections the backends accepted meanwhile (through nginx: new
-        upstream connections; direct: wrk's own). `source_networks`: see `WrkLoad`."""
-        loads = [self.load(url, connections, source_networks) for url in urls]
+        upstream connections; direct: wrk's own). `source_networks`, `think_ms`: see `WrkLoad`."""
+        loads = [self.load(url, connections, source_networks, think_ms) for url in urls]
 
         def run() -> list[LoadResult]:
             with contextlib.ExitStack() as stack:

@@ -22,7 +22,15 @@ from bench.machine import finish_machine_info, machine_info
 from bench.report import write_quick_summary, write_results
 from bench.rig import BenchRig
 from bench.scenario import FULL, QUICK, SMOKE, Capacity, Profile, ScenarioResult
-from bench.scenarios import balancer_latency, failover, keepalive, scaling, uneven_fleet, websockets
+from bench.scenarios import (
+    balancer_latency,
+    equal_utilization,
+    failover,
+    keepalive,
+    scaling,
+    uneven_fleet,
+    websockets,
+)
 from bench.wrk import wrk_version
 from tests.support.nginx import nginx_version
 
@@ -30,6 +38,7 @@ RESULTS_DIR = Path(__file__).with_name("results")
 
 SCENARIOS: dict[str, Callable[[BenchRig, Profile], ScenarioResult]] = {
     scaling.NAME: scaling.run,
+    equal_utilization.NAME: equal_utilization.run,
     balancer_latency.NAME: balancer_latency.run,
     failover.KILL: failover.run_kill,
     failover.ROLLING_RESTART: failover.run_rolling_restart,

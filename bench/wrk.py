@@ -16,6 +16,7 @@ from bench.load import LoadResult
 from tests.support.processes import ManagedProcess, require_binary
 
 SCRIPT = Path(__file__).with_name("wrk_report.lua")
+PACED_SCRIPT = Path(__file__).with_name("wrk_paced.lua")
 SOURCE_SHIM = Path(__file__).with_name("bind_sources.c")
 REPORT_PREFIX = "WRK_JSON "
 REQUEST_TIMEOUT = "5s"
@@ -69,9 +70,10 @@ class WrkLoad:
     """wrk against `url` over `connections` keep-alive connections (one thread), in the background from
     entering the `with` block until `stop()`, which ends it with SIGINT (wrk then reports as usual).
     Leaving the block stops wrk in any case. `source_networks` > 0 spreads the connections over that many
-    client networks (127.0.K.1), with `source_shim`."""
+    client networks (127.0.K.1), with `source_shim`; `think_ms` paces each connection (wrk_paced.lua)."""
 
-    def __init__(self, url: str, connections: int, log_path: Path, source_networks: int = 0):
+    def __init__(self, url: str, connections: int, log_path: Path, source_networks: int = 0,
+                 think_ms: float | None = None):
         self.url = url
         env = None
         if source_networks:
@@ -79,8 +81,9 @@ class WrkLoad:
                    "BENCH_SOURCE_NETWORKS": str(source_networks)}
         command = [
             wrk_binary(), "--threads", "1", "--connections", str(connections), "--duration", f"{OPEN_ENDED_SECONDS}s",
-            "--timeout", REQUEST_TIMEOUT, "--script", str(SCRIPT), url,
+            "--timeout", REQUEST_TIMEOUT, "--script", str(SCRIPT if think_ms is None else PACED_SCRIPT), url,
         ]
+        command += [] if think_ms is None else ["--", f"{think_ms:.3f}"]
         self.process = ManagedProcess(f"wrk {url} ({connections} connections)", command, log_path, env)
 
     def pids(self) -> list[int]:
