@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 
-.PHONY: up test bench render lint venv clean
+.PHONY: up test bench bench-quick render lint venv clean
 
 up:
 	@scripts/up.sh
@@ -13,9 +13,13 @@ test: venv
 	$(PY) -m pyright
 	$(PY) -m pytest
 
-# Load benchmarks (not part of `make test`): writes bench/results/. Needs nginx, redis-server and wrk.
+# Load benchmarks (not part of `make test`): writes bench/results/. Needs nginx, redis-server, wrk, hey and cc.
 bench: venv
 	$(PY) -m bench.run
+
+# The main targets in under a minute: writes bench/results/quick.json only.
+bench-quick: venv
+	$(PY) -m bench.run --quick
 
 lint: venv
 	$(PY) -m pyright

@@ -67,6 +67,7 @@ class BenchRig:
         try:
             self.redis = self._stack.enter_context(running_redis(work_dir))
             self.fleet = BackendFleet(work_dir, self.redis.url, env=capacity.env)
+            self._capacities = [capacity] * len(self.fleet.processes)
             self._stack.callback(self.fleet.stop_all)
             self.fleet.start_all()
         except BaseException:
@@ -89,19 +90,26 @@ class BenchRig:
 
     @contextlib.contextmanager
     def backends_of(self, *capacities: Capacity) -> Iterator[None]:
-        """The fleet restarted for the block with one capacity for every replica, or one each, and with the rig's
-        own capacity after it."""
-        self._restart_fleet(capacities * len(self.fleet.processes) if len(capacities) == 1 else capacities)
+        """The fleet with one capacity for every replica, or one each, for the block, and with the rig's own
+        capacity after it; only replicas whose capacity changes are restarted."""
+        replicas = len(self.fleet.processes)
+        self._restart_fleet(capacities * replicas if len(capacities) == 1 else capacities)
         try:
             yield
         finally:
-            self._restart_fleet([self.capacity] * len(self.fleet.processes))
+            self._restart_fleet([self.capacity] * replicas)
 
     def _restart_fleet(self, capacities: Sequence[Capacity]) -> None:
-        assert len(capacities) == len(self.fleet.processes), f"{len(capacities)} capacities for {len(self.fleet.processes)} replicas"
-        self.fleet.stop_all()
+        assert len(capacities) == len(self._capacities), f"{len(capacities)} capacities for {len(self._capacities)} replicas"
+        changed = [index for index, capacity in enumerate(capacities) if capacity != self._capacities[index]]
+
+        def restart(index: int) -> None:
+            self.fleet.stop(index)
+            self.fleet.start(index, **capacities[index].env)
+            self._capacities[index] = capacities[index]
+
         with ThreadPoolExecutor() as pool:
-            list(pool.map(lambda index: self.fleet.start(index, **capacities[index].env), range(len(capacities))))
+            list(pool.map(restart, changed))
 
     def start_backend(self, instance_id: str, host: str, env: Mapping[str, str]) -> BackendProcess:
         """One more backend outside the fleet (e.g. without the fixed capacity), stopped with the rig."""

@@ -13,6 +13,7 @@ import argparse
 import resource
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -84,7 +85,9 @@ def _run_scenarios(names: list[str], profile: Profile) -> list[ScenarioResult]:
     with tempfile.TemporaryDirectory(prefix="brain-bench-") as work_dir, BenchRig(Path(work_dir), Capacity()) as rig:
         for name in names:
             print(f"bench: {name} ({profile.name}) ...", flush=True)
+            started = time.monotonic()
             result = SCENARIOS[name](rig, profile)
+            print(f"bench:   took {time.monotonic() - started:.0f} s", flush=True)
             for target in result.targets:
                 print(f"bench:   {'PASS' if target.passed else 'MISS'} {target.name}: {target.measured:g} "
                       f"(goal {target.goal})", flush=True)

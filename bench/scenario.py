@@ -44,8 +44,8 @@ FULL = Profile(
     hey_requests_per_100_clients=10000,
 )
 QUICK = Profile(
-    "quick", load_seconds=2, warm_up_seconds=0.5, rounds=1, latency_seconds=1, latency_rounds=2, settle_seconds=1,
-    websocket_client_counts=(1000,), broadcasts=10, hold_seconds=1, fail_timeout=None, scaling_capacities=1,
+    "quick", load_seconds=1.5, warm_up_seconds=0.3, rounds=1, latency_seconds=1, latency_rounds=2,
+    settle_seconds=0.5, websocket_client_counts=(1000,), broadcasts=10, hold_seconds=0.5, fail_timeout=None, scaling_capacities=1,
     hey_requests_per_100_clients=0,
 )
 SMOKE = Profile(
