@@ -3,8 +3,9 @@
 Each process runs one subscriber task on `brain:websocket:broadcast` and fans each message out to its own
 sockets: the WebSocket frame is encoded once and written straight to every connection's transport, with no
 task, no timeout and no copy per client (server frames are unmasked, so every client gets the same bytes). A
-client whose unsent data has piled up beyond `WRITE_BUFFER_LIMIT` is disconnected, never waited for. A publish reaches the replicas subscribed at that moment (pub/sub keeps no backlog): a replica
-that is reconnecting to Redis misses it, and reports not ready until it is subscribed again.
+client whose unsent data has piled up beyond `WRITE_BUFFER_LIMIT` is disconnected, never waited for.
+A publish reaches the replicas subscribed at that moment (pub/sub keeps no backlog): a replica that is
+reconnecting to Redis misses it, and reports not ready until it is subscribed again.
 Without Redis the hub delivers to this process's sockets only.
 """
 
