@@ -6,7 +6,7 @@ CHECKOV_VENV ?= .venv-checkov
 STACK ?= dev
 RENDER_OUT ?= build/$(STACK)
 
-.PHONY: up down test bench render lint venv checkov-venv clean dashboard-png
+.PHONY: up down test bench bench-quick render lint venv checkov-venv clean dashboard-png
 
 up:
 	@scripts/up.sh
@@ -19,13 +19,16 @@ test: venv checkov-venv
 	$(PY) -m pyright
 	$(PY) -m pytest -n 2 --dist loadfile
 
-# Load benchmarks (not part of `make test`): writes bench/results/. Needs nginx, redis-server and wrk.
+# Load benchmarks (not part of `make test`): writes bench/results/. Needs nginx, redis-server, wrk, hey and cc.
 bench: venv
 	$(PY) -m bench.run
 
 # docs/dashboard.png from a live run (real Prometheus, nginx, exporter, backends); needs the live suite's tools.
 dashboard-png: venv
 	BRAIN_DASHBOARD_PNG=docs/dashboard.png $(PY) -m pytest tests/live/test_monitoring_live.py -q
+# The main targets in under a minute: writes bench/results/quick.json only.
+bench-quick: venv
+	$(PY) -m bench.run --quick
 
 lint: venv
 	$(PY) -m pyright

@@ -1,8 +1,11 @@
 """Broadcast to every WebSocket client of every replica through Redis pub/sub.
 
 Each process runs one subscriber task on `brain:websocket:broadcast` and fans each message out to its own
-sockets. A publish reaches the replicas subscribed at that moment (pub/sub keeps no backlog): a replica
-that is reconnecting to Redis misses it, and reports not ready until it is subscribed again.
+sockets: the WebSocket frame is encoded once and written straight to every connection's transport, with no
+task, no timeout and no copy per client (server frames are unmasked, so every client gets the same bytes). A
+client whose unsent data has piled up beyond `WRITE_BUFFER_LIMIT` is disconnected, never waited for.
+A publish reaches the replicas subscribed at that moment (pub/sub keeps no backlog): a replica that is
+reconnecting to Redis misses it, and reports not ready until it is subscribed again.
 Without Redis the hub delivers to this process's sockets only.
 """
 
@@ -11,19 +14,29 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 
 import redis.asyncio as redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from starlette.websockets import WebSocket
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Request
 
 CHANNEL = "brain:websocket:broadcast"
-SEND_TIMEOUT_SECONDS = 5.0
-"""A client that cannot take a message in this time gets no more broadcasts: a stalled client holds up the
-fan-out of the next message for at most this long, and never the delivery of the current one to others."""
+WRITE_BUFFER_LIMIT = 1024 * 1024
+"""Bytes a client's connection may hold unsent (beyond what the kernel took) before a broadcast disconnects it:
+a client that stopped reading costs this much memory at most and never delays anyone else's copy."""
+CLOSE_TIMEOUT_SECONDS = 5.0
+SCOPE_EXTENSION = "brain.broadcast"
+"""The ASGI scope extension under which `BroadcastProtocol` hands the hub its connection."""
 REDIS_TIMEOUT_SECONDS = 1.0
 RECONNECT_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0)
 """Waits between attempts to resubscribe after Redis went away; the last one repeats."""
+
+FrameWriter = Callable[[bytes], bool]
+"""Writes an encoded frame to one client; False when that client is gone (`BroadcastProtocol.write_frame`)."""
 
 logger = logging.getLogger("backend.broadcast")
 
@@ -45,7 +58,7 @@ class BroadcastHub:
             self._subscriber = redis.from_url(
                 redis_url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, retry=Retry(NoBackoff(), 0)
             )
-        self._sockets: set[WebSocket] = set()
+        self._sockets: dict[WebSocket, FrameWriter] = {}
         self.subscribed = False
 
     @property
@@ -59,16 +72,17 @@ class BroadcastHub:
         return len(self._sockets)
 
     def add(self, socket: WebSocket) -> None:
-        self._sockets.add(socket)
+        """Registers an accepted WebSocket; the server must run `BroadcastProtocol` (backend/server.py does)."""
+        self._sockets[socket] = socket.scope["extensions"][SCOPE_EXTENSION]["write_frame"]
 
     def discard(self, socket: WebSocket) -> None:
-        self._sockets.discard(socket)
+        self._sockets.pop(socket, None)
 
     async def publish(self, value: object) -> None:
         """Sends `{"broadcast": value, "from": <this instance>}` to every client; raises if Redis is unreachable."""
         envelope = json.dumps({"broadcast": value, "from": self.instance}, separators=(",", ":"))
         if self._client is None:
-            await self._deliver(envelope)
+            self._deliver(envelope.encode())
         else:
             await self._client.publish(CHANNEL, envelope)
 
@@ -87,7 +101,7 @@ class BroadcastHub:
                             self.subscribed, failures = True, 0
                             logger.info("subscribed to %s", CHANNEL)
                         elif message["type"] == "message":
-                            await self._deliver(message["data"])
+                            self._deliver(message["data"])
                 raise ConnectionError("the subscription ended")  # never expected; retry after a pause, never spin
             except asyncio.CancelledError:
                 raise
@@ -120,20 +134,42 @@ class BroadcastHub:
         """Closes every client (1001 "going away" on shutdown) so clients reconnect, through the balancer, elsewhere."""
         await asyncio.gather(*(self._close(socket, code) for socket in list(self._sockets)))
 
-    async def _deliver(self, text: str | bytes) -> None:
-        if isinstance(text, bytes):
-            text = text.decode()
-        await asyncio.gather(*(self._send(socket, text) for socket in list(self._sockets)))
-
-    async def _send(self, socket: WebSocket, text: str) -> None:
-        try:
-            await asyncio.wait_for(socket.send_text(text), SEND_TIMEOUT_SECONDS)
-        except Exception:  # closed, closing or stalled: this client is gone for broadcasts
+    def _deliver(self, text: bytes) -> None:
+        """One frame for all: written to every client's transport now, in this one pass of the event loop."""
+        frame = Frame(Opcode.TEXT, text).serialize(mask=False)
+        gone = [socket for socket, write_frame in self._sockets.items() if not write_frame(frame)]
+        for socket in gone:
             self.discard(socket)
 
     async def _close(self, socket: WebSocket, code: int) -> None:
         self.discard(socket)
         try:
-            await asyncio.wait_for(socket.close(code), SEND_TIMEOUT_SECONDS)
+            await asyncio.wait_for(socket.close(code), CLOSE_TIMEOUT_SECONDS)
         except Exception:  # already closed by the client: nothing left to do
             pass
+
+
+class BroadcastProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's WebSocket protocol (websockets, sans-I/O), which also takes ready-made frames from the hub.
+
+    A broadcast frame is never compressed (its RSV1 bit is clear), which RFC 7692 allows even on a connection
+    that negotiated permessage-deflate: the same bytes are valid for every client.
+    """
+
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        if self.response.status_code == 101:  # the app's task is scheduled, not started: it sees the extension
+            self.scope.setdefault("extensions", {})[SCOPE_EXTENSION] = {"write_frame": self.write_frame}
+
+    def write_frame(self, frame: bytes) -> bool:
+        """Queues `frame` for the client, unless the connection is closing (False) or the client has stopped
+        reading: then the connection is dropped at once (False); the app sees a disconnect."""
+        if self.close_sent or self.disconnected or self.transport.is_closing():
+            return False
+        if self.transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
+            logger.warning("dropping WebSocket client %s: %d bytes of broadcasts unread",
+                           self.client, self.transport.get_write_buffer_size())
+            self.transport.abort()
+            return False
+        self.transport.write(frame)
+        return True

@@ -22,6 +22,7 @@ from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from backend.app import MAX_BROADCAST_BYTES, Backend
+from backend.broadcast import BroadcastProtocol
 
 GRACEFUL_SHUTDOWN_SECONDS = 20
 """How long in-flight requests may take after the drain window; within Docker's and Kubernetes' 30 s grace."""
@@ -46,7 +47,7 @@ def serve(backend: Backend) -> None:
         host=settings.host,
         port=settings.port,
         http=ConnectionCountingProtocol,
-        ws="websockets-sansio",
+        ws=BroadcastProtocol,  # websockets-sansio, plus the broadcast hub's one-frame-for-all writes
         ws_max_size=MAX_BROADCAST_BYTES,
         lifespan="on",
         log_config=_log_config(),

@@ -31,11 +31,28 @@ def machine_info(nginx_version: str, wrk_version: str) -> dict[str, Any]:
         "cpu_model": _cpu_model(),
         "memory_mb": _memory_mb(),
         "load_average": [round(value, 2) for value in os.getloadavg()],
+        "cpu_busy_and_steal_percent": busy_and_steal_percent(),
         "kernel": platform.release(),
         "python": platform.python_version(),
         "nginx": nginx_version,
         "wrk": wrk_version,
     }
+
+
+def finish_machine_info(machine: dict[str, Any]) -> None:
+    """Adds the machine's load at the end of the run (other programs share it: the numbers depend on it)."""
+    machine["load_average_after"] = [round(value, 2) for value in os.getloadavg()]
+    machine["cpu_busy_and_steal_percent_after"] = busy_and_steal_percent()
+
+
+def busy_and_steal_percent(seconds: float = 1.0) -> dict[str, float]:
+    """Over the next `seconds`: how busy all cores were, and how much time the hypervisor gave to other guests
+    (steal), in percent of the machine."""
+    fields_before = _proc_stat_cpu()
+    time.sleep(seconds)
+    delta = [after - before for after, before in zip(_proc_stat_cpu(), fields_before, strict=True)]
+    total = max(sum(delta[:8]), 1)
+    return {"busy": round(100 * (total - delta[3] - delta[4]) / total, 1), "steal": round(100 * delta[7] / total, 1)}
 
 
 def with_children(pid: int) -> list[int]:
@@ -59,9 +76,14 @@ def process_cpu_seconds(pid: int) -> float:
     return (user_ticks + system_ticks) / CLOCK_TICKS
 
 
+def _proc_stat_cpu() -> list[int]:
+    """All cores' ticks since boot: user nice system idle iowait irq softirq steal guest guest_nice."""
+    return [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+
+
 def _machine_cpu_seconds() -> tuple[float, float]:
     """(busy, total) CPU seconds of all cores since boot; iowait counts as idle."""
-    fields = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    fields = _proc_stat_cpu()
     idle = fields[3] + fields[4]
     total = sum(fields[:8])  # user nice system idle iowait irq softirq steal (guest time is inside user)
     return (total - idle) / CLOCK_TICKS, total / CLOCK_TICKS

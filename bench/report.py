@@ -8,12 +8,27 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.plot import plot_scaling
+from bench.plot import plot_scaling, plot_uneven_fleet
 from bench.scenario import Profile, ScenarioResult, Target
-from bench.scenarios import scaling
+from bench.scenarios import scaling, uneven_fleet
 
 RESULTS_NAME = "RESULTS.md"
 PLOT_NAME = "scaling.png"
+QUICK_NAME = "quick.json"
+
+
+def write_quick_summary(results: Sequence[ScenarioResult], machine: dict[str, Any], out_dir: Path) -> Path:
+    """quick.json: every scenario's headline figures in one flat object, each target's verdict, the machine."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    document = {
+        **{key: value for result in results for key, value in result.summary.items()},
+        "targets": [{"name": target.name, "goal": target.goal, "measured": target.measured, "passed": target.passed}
+                    for result in results for target in result.targets],
+        "machine": machine,
+    }
+    path = out_dir / QUICK_NAME
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    return path
 
 
 def write_results(results: Sequence[ScenarioResult], machine: dict[str, Any], profile: Profile,
@@ -26,10 +41,14 @@ def write_results(results: Sequence[ScenarioResult], machine: dict[str, Any], pr
         document = {"scenario": result.name, "profile": profile.name, "machine": machine, **result.as_json()}
         path.write_text(json.dumps(document, indent=2) + "\n")
         written.append(path)
-    scaling_result = next((result for result in results if result.name == scaling.NAME), None)
-    if scaling_result is not None:
-        plot_scaling(scaling_result, out_dir / PLOT_NAME)
+    by_name = {result.name: result for result in results}
+    if scaling.NAME in by_name:
+        plot_scaling(by_name[scaling.NAME], out_dir / PLOT_NAME)
         written.append(out_dir / PLOT_NAME)
+    if uneven_fleet.NAME in by_name:
+        plot_uneven_fleet(by_name[uneven_fleet.NAME].measurements["summary"], uneven_fleet.capacity_shares(),
+                          out_dir / uneven_fleet.PLOT_NAME)
+        written.append(out_dir / uneven_fleet.PLOT_NAME)
     markdown = out_dir / RESULTS_NAME
     markdown.write_text(render_markdown(results, machine, profile))
     written.append(markdown)
@@ -55,12 +74,15 @@ def render_markdown(results: Sequence[ScenarioResult], machine: dict[str, Any], 
 
 def _machine_paragraph(machine: dict[str, Any], profile: Profile) -> list[str]:
     load_before = " ".join(f"{value:g}" for value in machine["load_average"])
-    load_after = " ".join(f"{value:g}" for value in machine.get("load_average_after", []))
+    load_after = " ".join(f"{value:g}" for value in machine["load_average_after"])
+    cpu_before, cpu_after = machine["cpu_busy_and_steal_percent"], machine["cpu_busy_and_steal_percent_after"]
     return [
-        f"Measured by `python -m bench.run{' --quick' if profile.name == 'quick' else ''}` (profile `{profile.name}`) "
+        f"Measured by `python -m bench.run{'' if profile.name == 'full' else ' --' + profile.name}` (profile `{profile.name}`) "
         f"on {machine['date']}: {machine['cpu_count']} cores ({machine['cpu_model']}), {machine['memory_mb']:,} MB, "
         f"Linux {machine['kernel']}, nginx {machine['nginx']}, wrk {machine['wrk']}, Python {machine['python']}. "
-        f"Load average (1, 5, 15 min) {load_before} at the start, {load_after} at the end.",
+        f"Load average (1, 5, 15 min) {load_before} at the start, {load_after} at the end; in the second before "
+        f"the run the cores were {cpu_before['busy']:g}% busy ({cpu_before['steal']:g}% stolen by the hypervisor), "
+        f"in the second after it {cpu_after['busy']:g}% ({cpu_after['steal']:g}% stolen).",
         "",
         "Everything runs on this one machine: the load generator, nginx, three backends, Redis and any other "
         "program that was running meanwhile share its cores (see the CPU table). Compare the configurations "
@@ -77,23 +99,25 @@ def _scaling_section(result: ScenarioResult) -> list[str]:
         f"the others queue. Medians of {result.parameters['rounds']} interleaved rounds of "
         f"{result.parameters['seconds_per_run']:g} s each.",
         "",
-        "| Configuration | Capacity per backend | Clients | Requests/s | vs 1 backend | p50 | p99 "
+        "| Load generator | Configuration | Capacity per backend | Clients | Requests/s | vs 1 backend "
+        "| vs 3 direct in parallel | p50 | p99 | p99 vs 3 direct in parallel "
         "| New backend connections / 100 requests | Failed |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     seed_one = scaling.SEED_TABLE["1 backend"]["rps"]
     for name, seed in scaling.SEED_TABLE.items():
         lines.append(
-            f"| seed: {name} | | {seed['clients']} | {seed['rps']:,} | {seed['rps'] / seed_one:.2f}x | "
-            f"{seed['p50_ms']} ms | {seed['p99_ms']} ms | | |"
+            f"| | seed: {name} | | {seed['clients']} | {seed['rps']:,} | {seed['rps'] / seed_one:.2f}x | | "
+            f"{seed['p50_ms']} ms | {seed['p99_ms']} ms | | | |"
         )
     for measured in by_capacity:
         capacity = measured["capacity"]
         described = f"{capacity['max_concurrency']} x {capacity['service_ms']:g} ms ({capacity['nominal_rps']:,.0f} req/s)"
         for name, row in measured["summary"].items():
             lines.append(
-                f"| here: {name} | {described} | {row['clients']} | {row['rps']:,.0f} | {row['speedup_vs_direct']:.2f}x | "
-                f"{row['p50_ms']:.1f} ms | {row['p99_ms']:.1f} ms | "
+                f"| {measured['tool']} | here: {name} | {described} | {row['clients']} | {row['rps']:,.0f} | "
+                f"{row['speedup_vs_direct']:.2f}x | {_ratio(row['rps_vs_parallel_direct'])} | {row['p50_ms']:.1f} ms | "
+                f"{row['p99_ms']:.1f} ms | {_ratio(row['p99_vs_parallel_direct'])} | "
                 f"{row['new_backend_connections_per_100_requests']:.2f} | {row['failed']} |"
             )
     lines += [
@@ -101,12 +125,18 @@ def _scaling_section(result: ScenarioResult) -> list[str]:
         f"![1 vs 3 backends]({PLOT_NAME})",
         "",
         "With clients queuing for a fixed capacity, latency is set by the queue (clients / throughput, Little's "
-        "law), not by the balancer: 100 clients per backend at about 1,000 req/s wait about 100 ms. \"New "
+        "law), not by the balancer: 100 clients per backend at about 1,000 req/s wait about 100 ms. \"3 direct in "
+        "parallel\" is the same three backends, each loaded by its own load generator at the same time: on a "
+        "shared machine that, not 3 x one backend alone, is what nginx can at best reach. \"New "
         "backend connections\" of the direct run are wrk's own; behind nginx they are nginx's upstream ones, at "
         "saturation (300 clients, more than the `keepalive 32` idle connections per worker).",
         "",
     ]
     return lines
+
+
+def _ratio(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}x"
 
 
 def _target_row(target: Target) -> str:

@@ -32,7 +32,13 @@ function done(summary, latency, requests)
     table.insert(status_entries, string.format('"%d":%d', status, count))
   end
   local percentile_entries = {}
-  for _, p in ipairs({50, 75, 90, 99, 99.9}) do
+  -- The grid of bench/load.py quantile_grid(): every 1 % up to 89 %, every 0.1 % from 90 %, then 99.95, 99.99.
+  local grid = {}
+  for p = 1, 89 do table.insert(grid, p) end
+  for tenth = 900, 999 do table.insert(grid, tenth / 10) end
+  table.insert(grid, 99.95)
+  table.insert(grid, 99.99)
+  for _, p in ipairs(grid) do
     table.insert(percentile_entries, string.format('"%s":%d', tostring(p), latency:percentile(p)))
   end
   local errors = summary.errors

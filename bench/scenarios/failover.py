@@ -42,7 +42,7 @@ def run_kill(rig: BenchRig, profile: Profile) -> ScenarioResult:
 
     return _under_load(
         rig, profile, KILL, "A backend killed under load", kill_and_restart,
-        "SIGKILL one of three backends; keep the load on; start it again.",
+        "SIGKILL one of three backends; keep the load on; start it again.", "failover_failed",
     )
 
 
@@ -56,6 +56,7 @@ def run_rolling_restart(rig: BenchRig, profile: Profile) -> ScenarioResult:
     return _rolling_restart(
         rig, profile, ROLLING_RESTART, "Rolling restart of every backend under load", until_nginx_routes_to_it,
         "until it is ready and nginx sends it requests again (after fail_timeout, if nginx had marked it failed)",
+        "rolling_wait_for_nginx_failed",
     )
 
 
@@ -69,6 +70,7 @@ def run_rolling_restart_when_ready(rig: BenchRig, profile: Profile) -> ScenarioR
         nginx_forgets_failures,
         "until it is ready (the dev stack's health-gated replacement), reload nginx so that it forgets the "
         "failures it counted against the replica (components/docker/backend.py does the same)",
+        "rolling_failed",
     )
     read_errors = result.measurements["load"]["socket_errors"]["read"]
     if read_errors:
@@ -81,7 +83,7 @@ def run_rolling_restart_when_ready(rig: BenchRig, profile: Profile) -> ScenarioR
 
 
 def _rolling_restart(rig: BenchRig, profile: Profile, name: str, title: str,
-                     before_next: Callable[[Balancer, int, Step], None], gate: str) -> ScenarioResult:
+                     before_next: Callable[[Balancer, int, Step], None], gate: str, summary_key: str) -> ScenarioResult:
     def restart_each(balancer: Balancer, step: Step) -> None:
         for index, instance in enumerate(rig.fleet.instances):
             rig.fleet.stop(index)
@@ -94,7 +96,7 @@ def _rolling_restart(rig: BenchRig, profile: Profile, name: str, title: str,
     return _under_load(
         rig, profile, name, title, restart_each,
         f"Each backend in turn: SIGTERM (1 s drain window with readiness 503), wait for its exit, start it, wait "
-        f"{gate}, then {profile.settle_seconds:g} s of load, then the next.",
+        f"{gate}, then {profile.settle_seconds:g} s of load, then the next.", summary_key,
     )
 
 
@@ -119,7 +121,8 @@ def _wait_until_proxied_to(backend: BackendProcess, fail_timeout_seconds: float)
 
 
 def _under_load(rig: BenchRig, profile: Profile, name: str, title: str,
-                steps: Callable[[Balancer, Step], None], what: str) -> ScenarioResult:
+                steps: Callable[[Balancer, Step], None], what: str, summary_key: str) -> ScenarioResult:
+    """`steps` under steady load through nginx; `summary_key` names the failed GETs in quick.json."""
     config = _balancer_config(profile)
     balancer = rig.start_balancer(rig.fleet.servers, config)
     connections = rig.capacity.concurrency * len(rig.fleet.processes)
@@ -130,7 +133,7 @@ def _under_load(rig: BenchRig, profile: Profile, name: str, title: str,
         timeline.append({"seconds": round(time.monotonic() - started, 2), "event": event})
 
     with rig.load(balancer.url(INFO), connections) as load:
-        with CpuMeter(title, rig.cpu_groups(load)) as meter:
+        with CpuMeter(title, rig.cpu_groups(load.pids)) as meter:
             time.sleep(profile.settle_seconds)
             steps(balancer, step)
             time.sleep(profile.settle_seconds)
@@ -156,4 +159,5 @@ def _under_load(rig: BenchRig, profile: Profile, name: str, title: str,
         targets=[Target.at_most(f"failed GETs: {title.lower()}", 0, result.failed)],
         cpu=[meter.usage],
         notes=notes,
+        summary={summary_key: result.failed},
     )
