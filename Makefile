@@ -6,10 +6,14 @@ CHECKOV_VENV ?= .venv-checkov
 STACK ?= dev
 RENDER_OUT ?= build/$(STACK)
 
-.PHONY: up down test bench bench-quick render lint venv checkov-venv clean dashboard-png
+.PHONY: up preview down test bench bench-quick render lint venv checkov-venv clean dashboard-png
 
 up:
 	@scripts/up.sh
+
+# What `make up` would change (pulumi preview --diff), on the daemon `make up` uses.
+preview:
+	@scripts/preview.sh
 
 # Removes the dev stack's containers and network, keeps the data volumes (README "Teardown").
 down:

@@ -1,6 +1,6 @@
 """Quiet success: the README's offline commands exit 0 with nothing on stderr when they succeed (stderr is
-for problems only, so a user or CI can treat any stderr as one). `make up`'s and `make down`'s preflight
-are held to the same in tests/unit/test_make_up.py and tests/unit/test_make_down.py."""
+for problems only, so a user or CI can treat any stderr as one). `make up`'s, `make preview`'s and `make down`'s
+preflight are held to the same in tests/unit/test_make_up.py, test_make_preview.py and test_make_down.py."""
 
 from __future__ import annotations
 
