@@ -129,6 +129,12 @@ class BackendReplicaSet(pulumi.ComponentResource):
         daemon's build cache serves unchanged layers; `load=True` loads the result into the daemon's image
         store (the "docker" exporter) and `push=False` sends it nowhere; `tags` names it there. The tag
         carries the source digest, so an edit makes a new tag, which replaces the replicas one at a time.
+        Left at their defaults on purpose: `platforms` (the daemon's own, what its containers run; a fixed
+        one would mean emulation on the other architecture); `cache_to`/`cache_from` (the daemon's default
+        `docker` build driver refuses cache export on the classic image store, and keeps its own layer cache
+        on either); `build_on_preview` (true: `pulumi preview` builds without exporting, so a broken
+        Dockerfile fails the preview, not the `up`). The provider re-builds only when its context hash (the
+        Dockerfile and the files it copies) or an input changes: a second `up` with no edit changes nothing.
         """
         if settings.image:
             return pulled_image(f"{name}-image", settings.image, self)

@@ -69,6 +69,12 @@ def test_backend_image_is_built_with_buildkit_into_the_local_daemon_when_none_is
     assert image.inputs["context"] == {"location": "backend"}
     assert image.inputs["dockerfile"] == {"location": "backend/Dockerfile"}
     assert (image.inputs["load"], image.inputs["push"]) == (True, False), "loaded into the daemon, pushed nowhere"
+    # Nothing else: a cache export fails on the classic image store's `docker` driver, and a fixed platform
+    # would build for an architecture the daemon's containers may not run (components/docker/backend.py).
+    # (buildOnPreview and network are the SDK's own defaults: build during previews, default build network.)
+    assert image.inputs["buildOnPreview"] is True and image.inputs["network"] == "default", image.inputs
+    assert set(image.inputs) == {"context", "dockerfile", "tags", "load", "push", "buildOnPreview", "network"}, (
+        sorted(image.inputs))
     (tag,) = image.inputs["tags"]
     assert re.fullmatch(r"brain-backend:dev-[0-9a-f]{12}", tag), tag
     assert run.named("brain-backend-1").inputs["image"] == tag
