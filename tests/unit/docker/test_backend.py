@@ -7,6 +7,7 @@ import shlex
 import shutil
 from pathlib import Path
 
+from backend.server import GRACEFUL_SHUTDOWN_SECONDS
 from components.docker.backend import _source_digest
 from nginx_conf import reset_failures_script
 from tests.support.renders import run_program
@@ -121,3 +122,15 @@ def test_first_replica_waits_for_the_data_tier_by_explicit_dependency() -> None:
     stores = {run.named(name).urn for name in ("brain-postgres", "brain-redis", "brain-qdrant")}
     assert stores <= set(first.depends_on), "the first replica can only become ready once the stores are"
     assert not stores & set(first.input_dependencies), "a replaced store must not replace the replicas"
+
+
+def test_docker_waits_for_the_whole_drain_before_it_kills_a_replica() -> None:
+    """`docker stop` sends stop_signal, then SIGKILL after destroy_grace_seconds: the grace must cover the
+    image's drain window (DRAIN_SECONDS in the Dockerfile) plus the in-flight requests' time after it."""
+    replica = run_program("dev").named("brain-backend-1").inputs
+    assert replica["stopSignal"] == "SIGTERM", "SIGTERM starts the backend's drain; anything else skips it"
+    setting = re.search(r"DRAIN_SECONDS=([0-9.]+)", (ROOT / "backend" / "Dockerfile").read_text())
+    assert setting, "the backend's Dockerfile sets DRAIN_SECONDS"
+    drain = float(setting.group(1))
+    assert replica["destroyGraceSeconds"] >= drain + GRACEFUL_SHUTDOWN_SECONDS, (
+        f"{replica['destroyGraceSeconds']} s grace < {drain} s drain + {GRACEFUL_SHUTDOWN_SECONDS} s for in-flight requests")
