@@ -3,6 +3,7 @@ on a schedule that fits the image's start-up, and the nginx one survives a `bala
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.support.renders import run_program
@@ -95,3 +96,29 @@ def test_every_local_command_runs_under_a_posix_shell() -> None:
         assert resource.inputs.get("interpreter") == ["/bin/sh", "-c"], (
             f"{resource.name}: without an explicit interpreter pulumi-command uses cmd /C on Windows"
         )
+
+
+def _go_duration(seconds: int) -> str:
+    """Go's time.Duration.String() for whole seconds: what the provider reads back from `docker inspect`."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    return f"{minutes}m{secs}s" if minutes else f"{secs}s"
+
+
+def test_durations_are_written_as_docker_reads_them_back() -> None:
+    """The provider records a container's health check as `docker inspect` reports it, durations as Go prints
+    them ("1m0s", not "1m" or "60s"; kreuzwerker/docker's container read, run at the end of create too), and
+    diffs the next `pulumi up` against that record: any other spelling would be a change on every `make up`,
+    one its update cannot even apply (it changes only restart and resource limits in place)."""
+    for container in run_program("dev").of_type("docker:index/container:Container"):
+        check = container.inputs.get("healthcheck") or {}
+        for key in ("interval", "timeout", "startPeriod"):
+            if key in check:
+                value = check[key]
+                parts = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", value)
+                assert parts and value, f"{container.name} healthcheck {key} = {value!r}: not whole h/m/s"
+                hours, minutes, secs = (int(part or 0) for part in parts.groups())
+                assert value == _go_duration(hours * 3600 + minutes * 60 + secs), (
+                    f"{container.name} healthcheck {key} = {value!r}, Docker reads it back differently")
