@@ -13,6 +13,7 @@ import pulumi_kubernetes as k8s
 from components.args import BalancerArgs
 from components.config import BalancerConfig
 from components.eks.cluster import Platform
+from components.eks.release_namespace import release_namespace
 from components.eks.tls import CertificateIssuer, CertificateIssuerArgs
 
 INGRESS_CHART = "oci://ghcr.io/nginx/charts/nginx-ingress"
@@ -92,8 +93,7 @@ class Balancer(pulumi.ComponentResource):
                 name="nginx-ingress",
                 chart=INGRESS_CHART,
                 version=INGRESS_CHART_VERSION,
-                namespace=CONTROLLER_NAMESPACE,
-                create_namespace=True,
+                namespace=release_namespace(f"{name}-ingress", CONTROLLER_NAMESPACE, self),
                 skip_crds=True,
                 values=_controller_values(settings, platform.vpc_cidr),
             ),

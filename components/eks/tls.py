@@ -10,6 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import TlsConfig
+from components.eks.release_namespace import release_namespace
 from components.node_capacity import CERT_MANAGER
 
 CERT_MANAGER_CHART = "cert-manager"
@@ -57,8 +58,7 @@ class CertificateIssuer(pulumi.ComponentResource):
                 chart=CERT_MANAGER_CHART,
                 version=CERT_MANAGER_CHART_VERSION,
                 repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CERT_MANAGER_CHART_REPO),
-                namespace=CERT_MANAGER_NAMESPACE,
-                create_namespace=True,
+                namespace=release_namespace(f"{name}-cert-manager", CERT_MANAGER_NAMESPACE, self),
                 values={
                     "crds": {"enabled": True, "keep": True},
                     "resources": resources,

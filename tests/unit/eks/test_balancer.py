@@ -115,3 +115,15 @@ def test_routes_split_websockets_and_keep_metrics_internal() -> None:
     (policy,) = run.of_type("kubernetes:k8s.nginx.org/v1:Policy")
     assert routes["/metrics"]["policies"] == [{"name": policy.inputs["metadata"]["name"]}]
     assert policy.inputs["spec"] == {"accessControl": {"allow": ["10.8.0.0/16"]}}
+
+
+def test_the_releases_namespaces_are_pulumi_resources_that_destroy_removes() -> None:
+    """Helm creates a release's namespace on install (`create_namespace`) but never deletes it on uninstall:
+    each release with a namespace of its own installs into one Pulumi made, so `pulumi destroy` removes it."""
+    run = run_program("prod")
+    namespaces = {resource.inputs["metadata"]["name"]: resource for resource in run.of_type("kubernetes:core/v1:Namespace")}
+    for release_name, namespace in (("brain-ingress", "nginx-ingress"), ("brain-tls-cert-manager", "cert-manager")):
+        release = run.named(release_name)
+        assert not release.inputs.get("createNamespace"), f"{release_name}: Helm's uninstall would leave the namespace"
+        assert release.inputs["namespace"] == namespace, release.inputs["namespace"]
+        assert namespaces[namespace].urn in release.input_dependencies, f"{release_name} must wait for its namespace"

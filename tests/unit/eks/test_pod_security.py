@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from components.eks.cluster import NAMESPACE
 from tests.support.charts import chart_dir, chart_values, coalesced
 from tests.support.pod_security import hardening_violations, restricted_violations
 from tools.program import ProgramRun
@@ -39,7 +40,8 @@ def _container(pod: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_app_namespace_enforces_the_restricted_standard(in_cluster: ProgramRun) -> None:
-    (namespace,) = in_cluster.of_type("kubernetes:core/v1:Namespace")
+    (namespace,) = [namespace for namespace in in_cluster.of_type("kubernetes:core/v1:Namespace")
+                    if namespace.inputs["metadata"]["name"] == NAMESPACE]
     labels = namespace.inputs["metadata"].get("labels", {})
     assert labels.get("pod-security.kubernetes.io/enforce") == "restricted", labels
 

@@ -39,6 +39,7 @@ BACKEND_AND_BALANCER = {
     "kubernetes:policy/v1:PodDisruptionBudget": 1,
     "kubernetes:k8s.nginx.org/v1:VirtualServer": 1,
     "kubernetes:k8s.nginx.org/v1:Policy": 1,
+    "kubernetes:core/v1:Namespace": 2,  # the ingress controller's and cert-manager's: `pulumi destroy` removes them
     "kubernetes:yaml/v2:ConfigFile": 1,  # the controller's CRDs at the pinned release
     "brain:eks:CertificateIssuer": 1,  # balancer.tls, on in Pulumi.prod.yaml
     "kubernetes:cert-manager.io/v1:ClusterIssuer": 1,
