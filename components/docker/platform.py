@@ -12,7 +12,10 @@ from components.config import NetworkConfig
 COMMAND_INTERPRETER = ["/bin/sh", "-c"]
 """What runs the reload and rejoin commands (POSIX shell scripts). pulumi-command's default interpreter is
 `/bin/sh -c` on Linux and macOS but `cmd /C` on Windows, where these scripts would fail: Windows users run
-`make up` inside WSL2 (README), and the interpreter is fixed here so no platform picks another."""
+`make up` inside WSL2 (README), and the interpreter is fixed here so no platform picks another. A command runs
+with the environment of `pulumi` itself plus its own `environment` (pulumi-command's local provider starts from
+os.Environ()), so the DOCKER_HOST that `make up` exports sends its `docker exec` to the daemon the Docker
+provider uses; no `environment` is set, as a daemon address in it would be recorded in the state."""
 
 
 @dataclass
