@@ -83,7 +83,7 @@ class ManifestSchemas:
 
     def _builtin_problems(self, document: Mapping[str, Any]) -> list[str]:
         try:
-            kubernetes_validate.validate(dict(document), self.kubernetes_version, strict=True)
+            validate_builtin(document, self.kubernetes_version)
         except kubernetes_validate.ValidationError as invalid:
             return [f"{_path(invalid.path)}: {invalid.message} (Kubernetes {invalid.version}, strict)"]
         except kubernetes_schemas.SchemaNotFoundError as missing:
@@ -197,12 +197,44 @@ def _refuse_unknown_fields(node: Any) -> Any:
 @functools.cache
 def _strict_definitions(major_minor: str) -> dict[str, Any]:
     """kubernetes-validate's strict definitions for the newest version not newer than `major_minor`."""
+    return kubernetes_schemas.schema_contents(
+        f"kubernetes-json-schema/v{_schema_version(major_minor)}-local-strict/_definitions.json", major_minor
+    )
+
+
+def validate_builtin(document: Mapping[str, Any], kubernetes_version: str) -> None:
+    """`kubernetes_validate.validate(document, kubernetes_version, strict=True)`, same schemas and errors, with
+    each kind's validator built once: the library re-reads its 1.5 MB of definitions on every call."""
+    major_minor = kubernetes_schemas.major_minor(kubernetes_version.removeprefix("v"))
+    if major_minor > kubernetes_schemas.latest_version():
+        raise kubernetes_schemas.VersionNotSupportedError(version=major_minor)
+    validator = _builtin_validator(major_minor, str(document["apiVersion"]), str(document["kind"]))
+    try:
+        validator.validate(dict(document))
+    except jsonschema.ValidationError as invalid:
+        raise kubernetes_validate.ValidationError(
+            invalid, version=kubernetes_schemas.major_minor(_schema_version(major_minor))
+        ) from None
+
+
+@functools.cache
+def _builtin_validator(major_minor: str, api_version: str, kind: str) -> jsonschema.Draft202012Validator:
+    # kubernetes-validate's file naming: `rbac.authorization.k8s.io/v1` -> `rbac-v1`, `v1` -> `v1`.
+    api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    path = f"kubernetes-json-schema/v{_schema_version(major_minor)}-local-strict/{kind.lower()}-{api}.json"
+    try:
+        schema = kubernetes_schemas.schema_contents(path, major_minor)
+    except FileNotFoundError:
+        raise kubernetes_schemas.SchemaNotFoundError(version=major_minor, kind=kind, api_version=api_version) from None
+    return jsonschema.Draft202012Validator(schema, registry=_kubernetes_registry(major_minor, frozenset()))
+
+
+def _schema_version(major_minor: str) -> str:
+    """The newest schema version kubernetes-validate has that is not newer than `major_minor`."""
     versions = [v for v in kubernetes_schemas.all_versions() if kubernetes_schemas.major_minor(v) <= major_minor]
     if not versions:
         raise kubernetes_schemas.VersionNotSupportedError(version=major_minor)
-    return kubernetes_schemas.schema_contents(
-        f"kubernetes-json-schema/v{versions[-1]}-local-strict/_definitions.json", major_minor
-    )
+    return versions[-1]
 
 
 TEMPLATE_VALUES_FILE = "template_values.json"

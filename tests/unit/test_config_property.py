@@ -27,6 +27,7 @@ from kubernetes_validate.utils import all_versions
 from components.config import NAMESPACE, ConfigError, TextRule, parse_stack_config, raw_stack_config
 from tests.support.config_keys import ConfigKey, config_keys
 from tests.support.nginx import docker_conf_for_this_machine, nginx_binary, nginx_test
+from tools.manifest_schemas import validate_builtin
 from tools.manifests import manifest_files
 from tools.program import handed_over, reveal, stack_config
 from tests.support.renders import run_program
@@ -199,7 +200,7 @@ def assert_nothing_invalid_reaches_an_artifact(stack: str, changes: dict[str, An
         if is_custom_resource(document):
             continue
         try:
-            kubernetes_validate.validate(document, version, strict=True)
+            validate_builtin(document, version)
         except kubernetes_validate.ValidationError as invalid:
             pytest.fail(f"{changes}: {name} is not a valid Kubernetes {version} object: {invalid.message}")
 

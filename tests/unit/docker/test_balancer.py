@@ -8,7 +8,8 @@ import shlex
 import pytest
 
 from nginx_conf import reload_script
-from tools.program import reveal, run_program
+from tools.program import reveal
+from tests.support.renders import run_program
 
 ALGORITHM_DIRECTIVE = {
     "round_robin": None,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tools.program import is_secret, mock_secret_value, reveal, run_program
+from tools.program import is_secret, mock_secret_value, reveal
+from tests.support.renders import run_program
 
 DATA_CONTAINERS = ("brain-postgres", "brain-redis", "brain-qdrant")
 

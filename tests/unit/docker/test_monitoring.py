@@ -6,7 +6,8 @@ import json
 
 import yaml
 
-from tools.program import is_secret, reveal, run_program
+from tools.program import is_secret, reveal
+from tests.support.renders import run_program
 
 MONITORING_NAMES = {
     "brain-prometheus", "brain-prometheus-data", "brain-nginx-exporter", "brain-grafana", "brain-grafana-admin",

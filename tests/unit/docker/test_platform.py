@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.program import run_program
+from tests.support.renders import run_program
 
 NETWORK = "docker:index/network:Network"
 CONTAINER = "docker:index/container:Container"

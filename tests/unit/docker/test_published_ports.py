@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from components.config import parse_stack_config, published_host_ports, raw_stack_config
-from tools.program import reveal, run_program, stack_config
+from tools.program import reveal, stack_config
+from tests.support.renders import run_program
 
 CONTAINER = "docker:index/container:Container"
 

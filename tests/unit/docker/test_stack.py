@@ -6,7 +6,8 @@ from collections import Counter
 
 import pytest
 
-from tools.program import is_secret, run_program
+from tools.program import is_secret
+from tests.support.renders import run_program
 
 CONTAINER = "docker:index/container:Container"
 

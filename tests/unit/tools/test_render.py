@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -20,11 +22,24 @@ CONTAINER = "docker:index/container:Container"
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 
 
-def render(*args: str) -> subprocess.CompletedProcess[str]:
-    """The CLI as a reviewer runs it, from the repository root."""
+def render_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as a reviewer runs it, from the repository root: a process of its own (entry point, exit status,
+    nothing left on stderr at interpreter exit)."""
     return subprocess.run(
         [sys.executable, "-m", "tools.render", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
+
+
+def render(*args: str) -> subprocess.CompletedProcess[str]:
+    """The same command's `main`, in this process: what it writes and prints, without a new interpreter's
+    2-3 s of imports per call (the subprocess itself is covered by `dev_render` and tests/unit/test_quiet_success.py)."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            status = render_main(list(args))
+        except SystemExit as exit_:
+            status = exit_.code if isinstance(exit_.code, int) else 2
+    return subprocess.CompletedProcess(["tools.render", *args], status, stdout.getvalue(), stderr.getvalue())
 
 
 def files_under(directory: Path) -> dict[str, str]:
@@ -46,7 +61,7 @@ def walk(value: Any):
 @pytest.fixture(scope="module")
 def dev_render(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
     out = tmp_path_factory.mktemp("render") / "dev"
-    result = render("--stack", "dev", "--out", str(out))
+    result = render_cli("--stack", "dev", "--out", str(out))
     assert result.returncode == 0, f"render failed:\n{result.stderr}"
     return out, result
 
