@@ -520,7 +520,7 @@ Affinity = Literal["ip_hash", "consistent_hash"]
 class BalancerConfig(_Strict):
     """The nginx load balancer in front of the replicas."""
 
-    algorithm: Algorithm = "round_robin"
+    algorithm: Algorithm = "least_conn"
     weights: list[Annotated[int, Field(ge=1, le=1000)]] = []
     websocket_affinity: Affinity = "ip_hash"
     image: NginxImage = "nginx:1.29.3-alpine"

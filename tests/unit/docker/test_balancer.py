@@ -84,7 +84,7 @@ def test_balancer_waits_for_the_replicas_it_routes_to() -> None:
 
 
 def test_config_changes_reload_the_running_nginx_instead_of_replacing_it() -> None:
-    run = run_program("dev", ["balancer.algorithm=least_conn"])
+    run = run_program("dev", ["balancer.algorithm=ip_hash"])
     nginx, reload = run.named("brain-nginx"), run.named("brain-nginx-reload")
     assert nginx.ignore_changes == ["uploads"], "a new nginx.conf must not replace the container"
     assert reload.type == "command:local:Command"

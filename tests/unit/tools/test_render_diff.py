@@ -31,10 +31,10 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def renders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The dev stack as configured, and with least_conn and a fourth replica."""
+    """The dev stack as configured (least_conn), and with ip_hash and a fourth replica."""
     base = tmp_path_factory.mktemp("renders")
     old, new = base / "old", base / "new"
-    for out, overrides in ((old, []), (new, ["balancer.algorithm=least_conn", "backend.replicas=4"])):
+    for out, overrides in ((old, []), (new, ["balancer.algorithm=ip_hash", "backend.replicas=4"])):
         result = cli("--stack", "dev", "--out", str(out), *[arg for o in overrides for arg in ("--set", o)])
         assert result.returncode == 0, result.stderr
     return old, new
@@ -66,7 +66,7 @@ def test_algorithm_and_replica_change_names_exactly_those_changes(renders: tuple
     assert block, f"no nginx.conf diff block:\n{text}"
     added = [line[1:].strip() for line in block.group(1).splitlines() if line.startswith("+") and not line.startswith("+++")]
     removed = [line[1:].strip() for line in block.group(1).splitlines() if line.startswith("-") and not line.startswith("---")]
-    assert "least_conn;" in added, added
+    assert "ip_hash;" in added and "least_conn;" in removed, (added, removed)
     assert any(line.startswith("server backend-4:8000") for line in added), added
     assert not any(line.startswith("server ") for line in removed), f"no existing server may go: {removed}"
 
