@@ -1,4 +1,4 @@
-"""One mock run of the program per distinct (stack, overrides), shared by the unit tests that only read it.
+"""One mock run of the program per distinct stack config, shared by the unit tests that only read it.
 
 A run is a pure function of the stack file and the overrides (tests/unit/tools/test_render.py proves two
 fresh renders byte-identical), so repeating it only costs time: about 0.3 s a run, most of the unit suite.
@@ -17,8 +17,8 @@ from tools.program import ProgramRun, RegisteredResource
 
 
 @functools.cache
-def _shared_run(stack: str, overrides: tuple[str, ...]) -> ProgramRun:
-    return program.run_program(stack, overrides)
+def _shared_run(stack: str, config: tuple[tuple[str, str], ...]) -> ProgramRun:
+    return program.run_program(stack, config=dict(config))
 
 
 def run_program(
@@ -30,4 +30,6 @@ def run_program(
     """What `tools.program.run_program` returns for the same arguments, computed once per process."""
     if config is not None or registered is not None:
         return program.run_program(stack, overrides, config, registered)
-    return copy.deepcopy(_shared_run(stack, tuple(overrides)))
+    # Keyed by the config the program receives, so overrides in another order, or restating the stack file's
+    # value, share one run.
+    return copy.deepcopy(_shared_run(stack, tuple(sorted(program.stack_config(stack, overrides).items()))))
