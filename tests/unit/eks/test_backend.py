@@ -9,6 +9,17 @@ from tools.program import ProgramRun, is_secret, reveal
 from tests.support.renders import run_program
 
 LABELS = {"app.kubernetes.io/name": "brain-backend", "app.kubernetes.io/part-of": "brain"}
+CONFIGURED = [
+    "backend.image=registry.example/brain:2.3.4",
+    "backend.port=9000",
+    "backend.resources.cpu=250m",
+    "backend.resources.memory=1Gi",
+    "backend.autoscaling.min_replicas=4",
+    "backend.autoscaling.max_replicas=12",
+    "backend.autoscaling.cpu_utilization=60",
+    "backend.autoscaling.memory_utilization=75",
+]
+"""Every backend key away from its default at once: the tests that follow config share this one mock run."""
 
 
 def _deployment_spec(run: ProgramRun) -> dict[str, Any]:
@@ -21,12 +32,12 @@ def _container(run: ProgramRun) -> dict[str, Any]:
 
 
 def test_deployment_leaves_the_replica_count_to_the_hpa() -> None:
-    spec = _deployment_spec(run_program("prod", ["backend.autoscaling.min_replicas=5"]))
+    spec = _deployment_spec(run_program("prod", CONFIGURED))
     assert "replicas" not in spec, f"a fixed count would reset the HPA on every `pulumi up`: {spec['replicas']}"
 
 
 def test_image_port_and_instance_id_from_the_pod_name() -> None:
-    container = _container(run_program("prod", ["backend.image=registry.example/brain:2.3.4", "backend.port=9000"]))
+    container = _container(run_program("prod", CONFIGURED))
     assert container["image"] == "registry.example/brain:2.3.4"
     assert container["ports"] == [{"name": "http", "containerPort": 9000}]
     env = {variable["name"]: variable for variable in container["env"]}
@@ -42,10 +53,10 @@ def test_probes_use_the_contract_paths() -> None:
 
 
 def test_requests_and_limits_come_from_config() -> None:
-    container = _container(run_program("prod", ["backend.resources.cpu=750m", "backend.resources.memory=1Gi"]))
+    container = _container(run_program("prod", CONFIGURED))
     assert container["resources"] == {
-        "requests": {"cpu": "750m", "memory": "1Gi"},
-        "limits": {"cpu": "750m", "memory": "1Gi"},
+        "requests": {"cpu": "250m", "memory": "1Gi"},
+        "limits": {"cpu": "250m", "memory": "1Gi"},
     }
 
 
@@ -69,7 +80,7 @@ def _pod_annotations(run: ProgramRun) -> dict[str, Any]:
 
 
 def test_pods_ask_prometheus_to_scrape_their_metrics_port() -> None:
-    annotations = _pod_annotations(run_program("prod", ["backend.port=9000"]))
+    annotations = _pod_annotations(run_program("prod", CONFIGURED))
     assert {key: value for key, value in annotations.items() if key.startswith("prometheus.io/")} == {
         "prometheus.io/scrape": "true",
         "prometheus.io/port": "9000",
@@ -85,13 +96,7 @@ def test_a_changed_connection_url_rolls_the_pods_without_revealing_it() -> None:
 
 
 def test_hpa_bounds_and_targets_come_from_config() -> None:
-    overrides = [
-        "backend.autoscaling.min_replicas=4",
-        "backend.autoscaling.max_replicas=12",
-        "backend.autoscaling.cpu_utilization=60",
-        "backend.autoscaling.memory_utilization=75",
-    ]
-    spec = run_program("prod", overrides).named("brain-backend-hpa").inputs["spec"]
+    spec = run_program("prod", CONFIGURED).named("brain-backend-hpa").inputs["spec"]
     assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "brain-backend"}
     assert (spec["minReplicas"], spec["maxReplicas"]) == (4, 12)
     targets = {metric["resource"]["name"]: metric["resource"]["target"] for metric in spec["metrics"]}
@@ -110,7 +115,7 @@ def test_disruption_budget_allows_one_replica_down() -> None:
 
 
 def test_service_selects_the_pods_and_is_what_the_balancer_gets() -> None:
-    run = run_program("prod", ["backend.port=9000"])
+    run = run_program("prod", CONFIGURED)
     service = run.named("brain-backend-service").inputs
     assert service["spec"]["selector"] == LABELS
     assert service["spec"]["ports"] == [{"name": "http", "port": 9000, "targetPort": "http"}]

@@ -16,10 +16,21 @@ from tests.support.renders import run_program
 
 SUBNET = "aws:ec2/subnet:Subnet"
 RELEASE = "kubernetes:helm.sh/v3:Release"
+CONFIGURED = [
+    "cluster.region=us-west-2",
+    "cluster.vpc_cidr=10.20.0.0/18",
+    "cluster.api_access_cidrs=[198.51.100.0/24]",
+    "cluster.node_group.instance_types=[m7i.xlarge]",
+    "cluster.node_group.min_size=3",
+    "cluster.node_group.desired_size=4",
+    "cluster.node_group.max_size=9",
+]
+"""Cluster keys away from their defaults at once: the tests that follow config share this mock run (and, with
+`cluster.version` added, one per supported version)."""
 
 
 def test_cluster_uses_api_authentication_oidc_and_no_default_node_group() -> None:
-    inputs = run_program("prod", ["cluster.version='1.35'"]).named("brain-cluster").inputs
+    inputs = run_program("prod", [*CONFIGURED, "cluster.version='1.35'"]).named("brain-cluster").inputs
     assert inputs["version"] == "1.35"
     assert inputs["authenticationMode"] == "API"
     assert inputs["createOidcProvider"] is True
@@ -31,7 +42,7 @@ def test_cluster_uses_api_authentication_oidc_and_no_default_node_group() -> Non
 
 
 def test_public_api_endpoint_is_limited_to_the_configured_networks() -> None:
-    inputs = run_program("prod", ["cluster.api_access_cidrs=[198.51.100.0/24]"]).named("brain-cluster").inputs
+    inputs = run_program("prod", CONFIGURED).named("brain-cluster").inputs
     assert inputs["endpointPublicAccess"] is True
     assert inputs["publicAccessCidrs"] == ["198.51.100.0/24"]
 
@@ -92,7 +103,7 @@ def test_node_group_keeps_the_size_the_autoscaler_chose() -> None:
 
 def test_cluster_autoscaler_release_matches_the_cluster_and_node_group() -> None:
     for version in EKS_STANDARD_SUPPORT_UNTIL:
-        run = run_program("prod", [f"cluster.version='{version}'", "cluster.region=us-west-2"])
+        run = run_program("prod", [*CONFIGURED, f"cluster.version='{version}'"])
         release = _one(run, RELEASE, "brain-cluster-autoscaler")
         values = release.inputs["values"]
         assert release.inputs["chart"] == "cluster-autoscaler" and release.inputs["version"], "the chart is pinned"
@@ -236,7 +247,7 @@ def _assert_rejected(config: dict[str, str], key: str, allowed: str) -> None:
 
 
 def test_subnets_split_the_vpc_over_three_zones_without_overlap() -> None:
-    subnets = run_program("prod", ["cluster.vpc_cidr=10.20.0.0/18"]).of_type(SUBNET)
+    subnets = run_program("prod", CONFIGURED).of_type(SUBNET)
     vpc = ipaddress.IPv4Network("10.20.0.0/18")
     networks = [ipaddress.IPv4Network(subnet.inputs["cidrBlock"]) for subnet in subnets]
     assert all(network.subnet_of(vpc) for network in networks), networks
@@ -253,15 +264,7 @@ def test_subnets_split_the_vpc_over_three_zones_without_overlap() -> None:
 
 
 def test_node_group_follows_config_in_the_private_subnets() -> None:
-    run = run_program(
-        "prod",
-        [
-            "cluster.node_group.instance_types=[m7i.xlarge]",
-            "cluster.node_group.min_size=3",
-            "cluster.node_group.desired_size=4",
-            "cluster.node_group.max_size=9",
-        ],
-    )
+    run = run_program("prod", CONFIGURED)
     inputs = run.named("brain-nodes").inputs
     assert inputs["instanceTypes"] == ["m7i.xlarge"]
     assert inputs["scalingConfig"] == {"minSize": 3, "desiredSize": 4, "maxSize": 9}
@@ -309,7 +312,7 @@ def test_namespace_and_retaining_encrypted_storage_class() -> None:
 
 
 def test_aws_resources_use_the_configured_region() -> None:
-    run = run_program("prod", ["cluster.region=us-west-2"])
+    run = run_program("prod", CONFIGURED)
     provider = run.of_type("pulumi:providers:aws")[0]
     assert provider.inputs["region"] == "us-west-2"
     for resource in run.of_type("aws:ec2/vpc:Vpc") + run.of_type("aws:rds/instance:Instance"):

@@ -16,6 +16,34 @@ RDS = "aws:rds/instance:Instance"
 ELASTICACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+QDRANT_CONFIGURED = [
+    "data.qdrant.chart_version=1.18.3",
+    "data.qdrant.image=qdrant/qdrant:v1.18.2",
+    "data.qdrant.storage_gb=30",
+    "data.qdrant.resources={cpu: 1500m, memory: 4Gi}",
+]
+MANAGED_CONFIGURED = [
+    "data.mode=managed",
+    "data.postgres.engine_version='16'",
+    "data.postgres.instance_class=db.r7g.large",
+    "data.postgres.storage_gb=100",
+    "data.postgres.database=brain_core",
+    "data.postgres.user=core",
+    *QDRANT_CONFIGURED,
+]
+IN_CLUSTER_CONFIGURED = [
+    "data.mode=in_cluster",
+    "data.postgres.storage_gb=40",
+    "data.postgres.database=vectors",
+    "data.postgres.user=core",
+    "data.postgres.resources={cpu: 750m, memory: 2Gi}",
+    f"data.postgres.image=postgres:17.7-alpine@{DIGEST}",
+    "data.redis.resources={cpu: 250m, memory: 256Mi}",
+    f"data.redis.image=redis:8.2.3-alpine@{DIGEST}",
+    *QDRANT_CONFIGURED,
+]
+"""Data keys away from their defaults, per mode: the tests that follow config share one mock run per mode."""
 
 
 def _one(resources: list[RegisteredResource]) -> RegisteredResource:
@@ -37,14 +65,7 @@ def test_postgres_is_multi_az_encrypted_private_and_protected() -> None:
 
 
 def test_postgres_takes_engine_size_and_names_from_config() -> None:
-    overrides = [
-        "data.postgres.engine_version='16'",
-        "data.postgres.instance_class=db.r7g.large",
-        "data.postgres.storage_gb=100",
-        "data.postgres.database=brain_core",
-        "data.postgres.user=core",
-    ]
-    inputs = _one(run_program("prod", overrides).of_type(RDS)).inputs
+    inputs = _one(run_program("prod", MANAGED_CONFIGURED).of_type(RDS)).inputs
     assert (inputs["engine"], inputs["engineVersion"], inputs["instanceClass"]) == ("postgres", "16", "db.r7g.large")
     assert (inputs["allocatedStorage"], inputs["dbName"], inputs["username"]) == (100, "brain_core", "core")
 
@@ -107,7 +128,7 @@ def test_managed_urls_use_tls_and_the_service_endpoints() -> None:
 
 
 def test_in_cluster_stores_are_stateful_sets_on_retained_volumes() -> None:
-    run = run_program("prod", ["data.mode=in_cluster", "data.postgres.storage_gb=40"])
+    run = run_program("prod", IN_CLUSTER_CONFIGURED)
     assert run.of_type(RDS) == [] and run.of_type(ELASTICACHE) == [] and run.of_type(SECURITY_GROUP) == []
     stores = {store.inputs["metadata"]["name"]: store for store in run.of_type(STATEFUL_SET)}
     assert set(stores) == {"postgres", "redis"}
@@ -119,7 +140,7 @@ def test_in_cluster_stores_are_stateful_sets_on_retained_volumes() -> None:
         assert claim["spec"]["storageClassName"] == "gp3-retain"
     assert stores["postgres"].inputs["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"] == {"storage": "40Gi"}
     outputs = run.outputs
-    assert reveal(outputs["database_url"]).endswith("@postgres.brain.svc.cluster.local:5432/brain")
+    assert reveal(outputs["database_url"]).endswith("@postgres.brain.svc.cluster.local:5432/vectors")
     assert reveal(outputs["redis_url"]).startswith("redis://:") and "@redis.brain.svc.cluster.local:6379" in reveal(
         outputs["redis_url"]
     )
@@ -167,14 +188,9 @@ def test_managed_passwords_stay_out_of_the_cluster() -> None:
     assert set(reveal(credentials)) == {"qdrant-api-key"}
 
 
-@pytest.mark.parametrize("mode", ["managed", "in_cluster"])
-def test_qdrant_comes_from_its_chart_protected_with_the_key_from_a_secret(mode: str) -> None:
-    overrides = [
-        "data.qdrant.chart_version=1.18.3",
-        "data.qdrant.image=qdrant/qdrant:v1.18.2",
-        "data.qdrant.storage_gb=30",
-    ]
-    run = run_program("prod", [f"data.mode={mode}", *overrides])
+@pytest.mark.parametrize("configured", [MANAGED_CONFIGURED, IN_CLUSTER_CONFIGURED], ids=["managed", "in_cluster"])
+def test_qdrant_comes_from_its_chart_protected_with_the_key_from_a_secret(configured: list[str]) -> None:
+    run = run_program("prod", configured)
     qdrant = run.named("brain-qdrant")
     inputs = qdrant.inputs
     assert qdrant.protect
@@ -196,7 +212,7 @@ def test_qdrant_comes_from_its_chart_protected_with_the_key_from_a_secret(mode: 
 
 
 def test_qdrant_requests_and_limits_come_from_config() -> None:
-    run = run_program("prod", ["data.qdrant.resources={cpu: 1500m, memory: 4Gi}"])
+    run = run_program("prod", MANAGED_CONFIGURED)
     values = run.named("brain-qdrant").inputs["values"]
     quantity = {"cpu": "1500m", "memory": "4Gi"}
     assert values["resources"] == {"requests": quantity, "limits": quantity}
@@ -236,8 +252,7 @@ STORE_PROBE_TIMINGS = {
 def test_postgres_is_probed_over_tcp_as_clients_connect() -> None:
     """Over the Unix socket, pg_isready answers from the server the image runs for its init scripts on a
     fresh volume, before the real one listens (docker-library/postgres#880): every probe goes over TCP."""
-    run = run_program("prod", ["data.mode=in_cluster", "data.postgres.user=core", "data.postgres.database=vectors"])
-    container = _store_container(run, "postgres")
+    container = _store_container(run_program("prod", IN_CLUSTER_CONFIGURED), "postgres")
     expected = ["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-U", "core", "-d", "vectors", "-t", "3"]
     for kind, probe in _probes(container).items():
         assert probe["exec"] == {"command": expected}, f"postgres {kind} probe: {probe}"
@@ -259,11 +274,7 @@ def test_redis_is_probed_with_its_password_over_tcp(in_cluster: ProgramRun) -> N
 
 def test_in_cluster_store_resources_come_from_config() -> None:
     quantities = {"postgres": {"cpu": "750m", "memory": "2Gi"}, "redis": {"cpu": "250m", "memory": "256Mi"}}
-    overrides = [
-        f"data.{store}.resources={{cpu: {q['cpu']}, memory: {q['memory']}}}"
-        for store, q in quantities.items()
-    ]
-    run = run_program("prod", ["data.mode=in_cluster", *overrides])
+    run = run_program("prod", IN_CLUSTER_CONFIGURED)
     for store, quantity in quantities.items():
         resources = _store_container(run, store)["resources"]
         assert resources == {"requests": quantity, "limits": quantity}, f"{store}: {resources}"
@@ -279,9 +290,7 @@ def test_in_cluster_stores_have_time_for_a_clean_shutdown(in_cluster: ProgramRun
 
 def test_in_cluster_images_may_be_pinned_by_digest() -> None:
     """A tag can be rebuilt (docker-library rebuilds on every base image update); a digest cannot."""
-    digest = "sha256:" + "0123456789abcdef" * 4
-    images = {"postgres": f"postgres:17.7-alpine@{digest}", "redis": f"redis:8.2.3-alpine@{digest}"}
-    overrides = [f"data.{store}.image={image}" for store, image in images.items()]
-    run = run_program("prod", ["data.mode=in_cluster", *overrides])
+    images = {"postgres": f"postgres:17.7-alpine@{DIGEST}", "redis": f"redis:8.2.3-alpine@{DIGEST}"}
+    run = run_program("prod", IN_CLUSTER_CONFIGURED)
     for store, image in images.items():
         assert _store_container(run, store)["image"] == image
