@@ -42,7 +42,7 @@ CLUSTER_TYPES = frozenset({"eks:index:Cluster", "aws:eks/cluster:Cluster"})
 KUBERNETES_DEFINITIONS = "https://kubernetes.io/api/_definitions.json"
 """The `$id` of kubernetes-validate's shared definitions."""
 OBJECT_META = f"{KUBERNETES_DEFINITIONS}#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
-_REMOTE_KUBERNETES_DEFINITIONS = re.compile(
+REMOTE_KUBERNETES_DEFINITIONS = re.compile(
     r"https://raw\.githubusercontent\.com/[\w-]+/kubernetes-json-schema/[\w.-]+/v?(\d+\.\d+)\.\d+[\w-]*/_definitions\.json"
 )
 """Charts' schemas `$ref` Kubernetes definitions online (nginx/kubernetes-ingress#10667); resolved offline here."""
@@ -137,12 +137,12 @@ def _kubernetes_registry(major_minor: str, remote_uris: frozenset[str]) -> Regis
     """Kubernetes' strict definitions by their `$id`, and each remote kubernetes-json-schema `_definitions.json`
     a chart's schema names, served from kubernetes-validate's (the suite runs offline; `#/definitions/...` and
     `#/$defs/...` both resolve). Crawled once: a lookup then finds every definition at once."""
-    resources = [(KUBERNETES_DEFINITIONS, _strict_definitions(major_minor))]
+    resources = [(KUBERNETES_DEFINITIONS, strict_definitions(major_minor))]
     for uri in sorted(remote_uris):
-        match = _REMOTE_KUBERNETES_DEFINITIONS.fullmatch(uri)
+        match = REMOTE_KUBERNETES_DEFINITIONS.fullmatch(uri)
         if match is None:
             raise NoSuchResource(ref=uri)  # never fetched
-        defs = _strict_definitions(match.group(1))["$defs"]
+        defs = strict_definitions(match.group(1))["$defs"]
         resources.append((uri, {"$defs": defs, "definitions": defs}))
     return Registry().with_resources(
         (uri, Resource.from_contents(contents, default_specification=DRAFT202012)) for uri, contents in resources
@@ -195,7 +195,7 @@ def _refuse_unknown_fields(node: Any) -> Any:
 
 
 @functools.cache
-def _strict_definitions(major_minor: str) -> dict[str, Any]:
+def strict_definitions(major_minor: str) -> dict[str, Any]:
     """kubernetes-validate's strict definitions for the newest version not newer than `major_minor`."""
     return kubernetes_schemas.schema_contents(
         f"kubernetes-json-schema/v{_schema_version(major_minor)}-local-strict/_definitions.json", major_minor

@@ -16,13 +16,19 @@ from components.eks.cluster import Platform
 from components.eks.release_namespace import release_namespace
 from components.eks.tls import CertificateIssuer, CertificateIssuerArgs
 
-INGRESS_CHART = "oci://ghcr.io/nginx/charts/nginx-ingress"
 INGRESS_CHART_VERSION = "2.6.4"
-INGRESS_APP_VERSION = "5.5.4"
-"""The controller version chart 2.6.4 ships (open source): its CRDs are taken from the same release."""
-INGRESS_CRDS = f"https://raw.githubusercontent.com/nginx/kubernetes-ingress/v{INGRESS_APP_VERSION}/deploy/crds.yaml"
+INGRESS_CHART = "charts/nginx-ingress"
+"""The F5 chart (controller 5.5.4, open source) as shipped in this repository, its values schema bundled so an
+install fetches nothing (charts/nginx-ingress/SOURCE.md). Relative to the project directory, the working
+directory the engine starts providers in (pulumi/pulumi `newPlugin(ctx, ctx.Pwd, ...)`); pulumi-kubernetes'
+`locateChart` then `os.Stat`s it and loads a directory holding a Chart.yaml before it would download anything.
+Not an absolute path: that would differ between checkouts and show the release as changed in everyone else's
+preview. `version=` does not pick a local chart (Check replaces it with the Chart.yaml's): it is given so a bump
+shows in the preview as the release's version changing (test_ingress_chart checks the two agree)."""
+INGRESS_CRDS = f"{INGRESS_CHART}/crds/crds.yaml"
 """The controller's CRDs (VirtualServer, VirtualServerRoute, TransportServer, Policy, GlobalConfiguration,
-DNSEndpoint) at the pinned release: the file F5's upgrade guide applies before a chart upgrade."""
+DNSEndpoint): the release's `deploy/crds.yaml`, the file F5's upgrade guide applies before a chart upgrade.
+yaml/v2 reads a path with os.ReadFile in the provider's working directory, as for the chart."""
 CONTROLLER_NAMESPACE = "nginx-ingress"
 CONTROLLER_REPLICAS = 2
 """Two controllers in different pods: one can restart or move while the other keeps serving."""

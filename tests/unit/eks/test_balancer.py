@@ -3,11 +3,13 @@ configured algorithm, passive health checks, timeouts and WebSocket stickiness."
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from tools.program import ProgramRun
+from tools.program import ROOT, ProgramRun
 from tests.support.renders import run_program
 
 ALGORITHMS = {
@@ -30,7 +32,10 @@ def _upstreams(run: ProgramRun) -> dict[str, dict[str, Any]]:
 def test_controller_release_is_the_f5_chart_with_ha_nlb_and_status() -> None:
     run = run_program("prod", ["cluster.vpc_cidr=10.8.0.0/16"])
     release = run.named("brain-ingress").inputs
-    assert (release["chart"], release["version"]) == ("oci://ghcr.io/nginx/charts/nginx-ingress", "2.6.4")
+    chart = yaml.safe_load((ROOT / release["chart"] / "Chart.yaml").read_text())
+    assert (chart["name"], chart["version"], chart["appVersion"]) == ("nginx-ingress", "2.6.4", "5.5.4"), chart
+    assert not Path(release["chart"]).is_absolute(), "an absolute path differs between checkouts: a diff in every preview"
+    assert release["version"] == chart["version"], "the pin the preview shows must be the chart's own version"
     controller = release["values"]["controller"]
     assert controller["replicaCount"] >= 2
     assert controller["enableCustomResources"] is True
@@ -49,13 +54,16 @@ def test_status_service_selects_the_controller_pods() -> None:
     assert status["spec"]["ports"] == [{"name": "status", "port": 8080, "targetPort": 8080}]
 
 
-def test_controller_crds_are_applied_from_the_pinned_release_before_the_controller() -> None:
+def test_controller_crds_are_applied_from_the_shipped_chart_before_the_controller() -> None:
     run = run_program("prod")
     release = run.named("brain-ingress")
     (crds,) = run.of_type("kubernetes:yaml/v2:ConfigFile")
-    assert crds.inputs["file"] == "https://raw.githubusercontent.com/nginx/kubernetes-ingress/v5.5.4/deploy/crds.yaml", (
-        f"{crds.urn}: the CRDs must be those of controller 5.5.4, the one chart {release.inputs['version']} ships"
+    path = crds.inputs["file"]
+    assert not Path(path).is_absolute() and Path(path).parent.parent == Path(release.inputs["chart"]), (
+        f"{crds.urn}: the CRDs must be the shipped chart's, by a path relative to the project: {path}"
     )
+    names = {document["metadata"]["name"] for document in yaml.safe_load_all((ROOT / path).read_text())}
+    assert {"virtualservers.k8s.nginx.org", "policies.k8s.nginx.org"} <= names, names
     assert release.inputs["skipCrds"] is True, "Helm must not install its own (never upgraded) copy of the CRDs"
     assert crds.urn in release.depends_on, f"{release.urn} must wait for the CRDs it watches"
 
