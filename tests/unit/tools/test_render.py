@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,30 +13,11 @@ import yaml
 from tools import program
 from tools.program import ROOT, SECRET_PLACEHOLDER, mock_secret_value, reveal
 from tests.support.renders import run_program
+from tests.support.render_command import render, render_cli
 from tools.render import main as render_main
 
 CONTAINER = "docker:index/container:Container"
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
-
-
-def render_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """The CLI as a reviewer runs it, from the repository root: a process of its own (entry point, exit status,
-    nothing left on stderr at interpreter exit)."""
-    return subprocess.run(
-        [sys.executable, "-m", "tools.render", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-
-
-def render(*args: str) -> subprocess.CompletedProcess[str]:
-    """The same command's `main`, in this process: what it writes and prints, without a new interpreter's
-    2-3 s of imports per call (the subprocess itself is covered by `dev_render` and tests/unit/test_quiet_success.py)."""
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        try:
-            status = render_main(list(args))
-        except SystemExit as exit_:
-            status = exit_.code if isinstance(exit_.code, int) else 2
-    return subprocess.CompletedProcess(["tools.render", *args], status, stdout.getvalue(), stderr.getvalue())
 
 
 def files_under(directory: Path) -> dict[str, str]:

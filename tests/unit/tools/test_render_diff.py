@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tools.program import ROOT
+from tests.support.render_command import render
 from tools.render_diff import (
     COMMENT_BUDGET,
     MAX_DIFF_LINES,
@@ -23,32 +21,26 @@ from tools.render_diff import (
 CONTAINER = "docker:index/container:Container"
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tools.render", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-
-
 @pytest.fixture(scope="module")
 def renders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The dev stack as configured (least_conn), and with ip_hash and a fourth replica."""
     base = tmp_path_factory.mktemp("renders")
     old, new = base / "old", base / "new"
     for out, overrides in ((old, []), (new, ["balancer.algorithm=ip_hash", "backend.replicas=4"])):
-        result = cli("--stack", "dev", "--out", str(out), *[arg for o in overrides for arg in ("--set", o)])
+        result = render("--stack", "dev", "--out", str(out), *[arg for o in overrides for arg in ("--set", o)])
         assert result.returncode == 0, result.stderr
     return old, new
 
 
 def test_identical_renders_say_no_changes(renders: tuple[Path, Path]) -> None:
     old, _ = renders
-    result = cli("--diff", str(old), str(old))
+    result = render("--diff", str(old), str(old))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == NO_CHANGES
 
 
 def test_algorithm_and_replica_change_names_exactly_those_changes(renders: tuple[Path, Path]) -> None:
-    result = cli("--diff", *map(str, renders))
+    result = render("--diff", *map(str, renders))
     assert result.returncode == 0, result.stderr
     text = result.stdout
     resources_section = text.split("**nginx.conf**", 1)[0]
@@ -72,13 +64,13 @@ def test_algorithm_and_replica_change_names_exactly_those_changes(renders: tuple
 
 
 def test_diff_of_a_directory_that_is_not_a_render_exits_2(tmp_path: Path, renders: tuple[Path, Path]) -> None:
-    result = cli("--diff", str(tmp_path), str(renders[1]))
+    result = render("--diff", str(tmp_path), str(renders[1]))
     assert result.returncode == 2
     assert "resources.json" in result.stderr and str(tmp_path) in result.stderr
 
 
 def test_diff_refuses_render_options(renders: tuple[Path, Path]) -> None:
-    result = cli("--diff", *map(str, renders), "--set", "backend.replicas=2")
+    result = render("--diff", *map(str, renders), "--set", "backend.replicas=2")
     assert result.returncode == 2 and "--set go with --stack" in result.stderr, result.stderr
 
 
