@@ -15,7 +15,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
     The provider SDKs are large, live until the end, and hold no garbage, but a full collection walks all of them:
     about 0.1 s, after every second mock run of the program. Frozen, they are no longer walked, and a larger
-    young generation makes full collections rarer still: the unit suite on 2 workers, 37 s -> 32 s here.
+    young generation makes full collections rarer still: the unit suite on 2 workers, 37 s -> 31 s here.
     """
     gc.collect()
     gc.freeze()

@@ -1,7 +1,8 @@
 """One mock run of the program per distinct stack config, shared by the unit tests that only read it.
 
 A run is a pure function of the stack file and the overrides (tests/unit/tools/test_render.py proves two
-fresh renders byte-identical), so repeating it only costs time: about 0.3 s a run, most of the unit suite.
+fresh renders byte-identical), so repeating it only costs time: about 0.1 s (dev) or 0.2 s (prod) a run, most
+of the unit suite.
 Every caller gets its own deep copy, so a test that edits what it got cannot change what the next one sees.
 Runs that fail (invalid config) are not kept, and runs with explicit `config` or `registered` always run afresh.
 """

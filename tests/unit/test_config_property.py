@@ -36,7 +36,7 @@ from tools.render import NGINX_CONF_FILE, render_files
 KEYS = list(config_keys())
 PREFIX = f"{NAMESPACE}:"
 EXAMPLES_PER_STACK = {"dev": 30, "prod": 20}
-"""Bounded so `pytest tests/unit` stays quick: a prod run of the program takes about 0.4 s."""
+"""Bounded so `pytest tests/unit` stays quick: a prod run of the program takes about 0.2 s."""
 
 TRICKY_TEXT = [
     "", " ", "0", "-1", "1e3", "0x10", "1_000", "true", "null", "~", "{}", "[]", "\n", "'", "${x}", ";", "*",
