@@ -6,7 +6,7 @@ _definitions.json#/definitions/...`, which Helm fetches at every install and upg
 gets every definition they reach, from kubernetes-validate's strict definitions of the same minor version
 (unknown fields inside a Kubernetes object in the values are refused too).
 
-    python -m tools.chart_schema vendor/charts/nginx-ingress/values.schema.json \
+    python -m tools.chart_schema vendor/charts/nginx-ingress-2.6.4/values.schema.json \
         charts/nginx-ingress/values.schema.json
 """
 
@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from tools.manifest_schemas import REMOTE_KUBERNETES_DEFINITIONS, strict_definitions
-
 
 
 class UnbundleableRef(ValueError):
@@ -45,9 +44,9 @@ def bundle(schema: dict[str, Any]) -> dict[str, Any]:
             node = {**node, "$ref": "#/$defs/" + pointer.removeprefix("/definitions/")}
         return {key: local(value) for key, value in node.items()}
 
-    bundled = local(schema)
     if "$defs" in schema:
         raise UnbundleableRef("the schema has $defs of its own; merging them is not supported")
+    bundled = local(schema)
     if len(versions) > 1:
         raise UnbundleableRef(f"$refs to more than one Kubernetes version: {sorted(versions)}")
     if versions:
@@ -58,7 +57,7 @@ def bundle(schema: dict[str, Any]) -> dict[str, Any]:
 def _reached(schema: Any, definitions: dict[str, Any]) -> dict[str, Any]:
     """The definitions `schema` refers to, and those they refer to, by name."""
     reached: dict[str, Any] = {}
-    waiting = list(_definition_names(schema))
+    waiting = _definition_names(schema)
     while waiting:
         name = waiting.pop()
         if name not in reached:
@@ -67,17 +66,21 @@ def _reached(schema: Any, definitions: dict[str, Any]) -> dict[str, Any]:
     return dict(sorted(reached.items()))
 
 
-def _definition_names(node: Any) -> Iterator[str]:
-    """X of every `"$ref": "#/$defs/X[/...]"` in `node`."""
+def _definition_names(schema: Any) -> list[str]:
+    """X of every `"$ref": "#/$defs/X[/...]"` in `schema`."""
+    return [ref.removeprefix("#/$defs/").split("/")[0] for ref in refs(schema) if ref.startswith("#/$defs/")]
+
+
+def refs(node: Any) -> Iterator[str]:
+    """Every `$ref` in a schema."""
     if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            yield ref.removeprefix("#/$defs/").split("/")[0]
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
         for value in node.values():
-            yield from _definition_names(value)
+            yield from refs(value)
     elif isinstance(node, list):
         for item in node:
-            yield from _definition_names(item)
+            yield from refs(item)
 
 
 def render(schema: dict[str, Any]) -> str:

@@ -3,8 +3,8 @@ validates the values without fetching anything, and the chart is upstream's at t
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ VENDORED = ROOT / "vendor"
 UPSTREAM_SCHEMA = VENDORED / "charts" / f"nginx-ingress-{INGRESS_CHART_VERSION}" / "values.schema.json"
 
 
+@functools.cache
 def _bundled() -> dict[str, Any]:
     return json.loads((CHART / "values.schema.json").read_text())
 
@@ -34,20 +35,10 @@ def _installed_values(overrides: list[str]) -> dict[str, Any]:
     return coalesced(defaults, run_program("prod", overrides).named("brain-ingress").inputs["values"])
 
 
+@functools.cache
 def _offline_validator() -> jsonschema.Draft201909Validator:
     """A validator whose registry retrieves nothing: any `$ref` outside the file raises."""
     return jsonschema.Draft201909Validator(_bundled(), registry=referencing.Registry())
-
-
-def _refs(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        if isinstance(node.get("$ref"), str):
-            yield node["$ref"]
-        for value in node.values():
-            yield from _refs(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _refs(item)
 
 
 def test_the_bundled_schema_is_the_generator_s_output_from_the_upstream_schema() -> None:
@@ -59,12 +50,12 @@ def test_the_bundled_schema_is_the_generator_s_output_from_the_upstream_schema()
 
 def test_the_bundled_schema_refers_only_to_itself_and_is_a_valid_schema() -> None:
     schema = _bundled()
-    assert any(ref.startswith("http") for ref in _refs(json.loads(UPSTREAM_SCHEMA.read_text()))), "upstream changed"
-    remote = sorted({ref for ref in _refs(schema) if not ref.startswith("#")})
+    assert any(ref.startswith("http") for ref in chart_schema.refs(json.loads(UPSTREAM_SCHEMA.read_text()))), "upstream changed"
+    remote = sorted({ref for ref in chart_schema.refs(schema) if not ref.startswith("#")})
     assert remote == [], f"Helm would fetch these at install: {remote}"
     jsonschema.Draft201909Validator.check_schema(schema)
     resolver = referencing.Registry().resolver_with_root(referencing.Resource.from_contents(schema))
-    for ref in set(_refs(schema)):
+    for ref in set(chart_schema.refs(schema)):
         resolver.lookup(ref)  # raises for a pointer to nothing
 
 
