@@ -172,16 +172,17 @@ class _RecordingMonitor(mocks.MockMonitor):
     def __init__(self, registered: list[RegisteredResource]) -> None:
         super().__init__(_Mocks(self))
         self.registered = registered
+        self._thread_loops: dict[int, asyncio.AbstractEventLoop] = {}
 
     def Invoke(self, request: Any) -> Any:  # noqa: N802  the gRPC method name
-        return _with_own_event_loop(super().Invoke, request)
+        return self._on_thread_loop(super().Invoke, request)
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802  the gRPC method name
-        return _with_own_event_loop(super().ReadResource, request)
+        return self._on_thread_loop(super().ReadResource, request)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802  the gRPC method name
         request.object.CopyFrom(_references_as_urns(request.object))
-        response = _with_own_event_loop(super().RegisterResource, request)
+        response = self._on_thread_loop(super().RegisterResource, request)
         if request.type != "pulumi:pulumi:Stack":
             input_dependencies = {urn for urns in request.propertyDependencies.values() for urn in urns.urns}
             self.registered.append(
@@ -203,23 +204,27 @@ class _RecordingMonitor(mocks.MockMonitor):
             )
         return response
 
+    def _on_thread_loop(self, call: Callable[[Any], Any], request: Any) -> Any:
+        """`call(request)` with this run's event loop for the calling thread as the thread's current loop.
 
-def _with_own_event_loop(call: Callable[[Any], Any], request: Any) -> Any:
-    """`call(request)` with an event loop that is closed when it returns.
+        The SDK runs these monitor calls on executor threads, where the mock monitor would make an event loop for
+        the thread and never close it; at interpreter exit Python then reports each one on stderr ("Exception
+        ignored in BaseEventLoop.__del__"), so a successful render would not be quiet. One loop per thread and
+        run, closed by `close`: a loop per call (a selector and a socket pair each) was a tenth of a run.
+        """
+        if threading.current_thread() is threading.main_thread():
+            return call(request)
+        loop = self._thread_loops.get(threading.get_ident())
+        if loop is None:
+            loop = self._thread_loops[threading.get_ident()] = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)  # the thread may still hold an earlier run's closed loop
+        return call(request)
 
-    The SDK runs these monitor calls on executor threads, where the mock monitor makes an event loop for the
-    thread and never closes it; at interpreter exit Python then reports each one on stderr ("Exception ignored
-    in BaseEventLoop.__del__"), so a successful render would not be quiet.
-    """
-    if threading.current_thread() is threading.main_thread():
-        return call(request)
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        return call(request)
-    finally:
-        asyncio.set_event_loop(None)
-        loop.close()
+    def close(self) -> None:
+        """Close the threads' loops once the run has made its last call."""
+        for loop in self._thread_loops.values():
+            loop.close()
+        self._thread_loops.clear()
 
 
 def _references_as_urns(properties: struct_pb2.Struct) -> struct_pb2.Struct:
@@ -349,7 +354,10 @@ def _run(
     # The SDK walks the Python stack for every resource to tell the engine which line created it; the mock monitor
     # drops that, and the walk is a tenth of a run. (patch.object fails loudly if the SDK renames the function.)
     with unittest.mock.patch.object(resource_runtime, "_get_stack_trace", source_pb2.StackTrace):
-        program()
+        try:
+            program()
+        finally:
+            monitor.close()
     return ProgramRun(resources=monitor.registered, outputs=outputs)
 
 
