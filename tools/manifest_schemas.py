@@ -27,13 +27,13 @@ from typing import Any
 import jsonschema
 from jsonschema.validators import validator_for
 import kubernetes_validate
-import yaml
 from kubernetes_validate import utils as kubernetes_schemas
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
 
 from tools.program import ROOT, RegisteredResource
+from tools import yaml_text
 
 SCHEMAS_DIR = ROOT / "vendor"
 """The upstream CRDs and charts, copied at the pinned versions (vendor/README.md)."""
@@ -49,8 +49,6 @@ REMOTE_KUBERNETES_DEFINITIONS = re.compile(
 _TEMPLATE_VALUES = re.compile(r"\.Values((?:\.[A-Za-z_][\w-]*)+)|index \$?\.Values((?:\s+\"[^\"]+\")+)")
 """`.Values.a.b` and `index .Values "a" "b.c"` (keys with dots) in a chart's templates."""
 _REMOTE_REFS = re.compile(r'"\$ref": "(https?://[^"#]+)')
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's loader where PyYAML has it: the CRDs are megabytes of YAML."""
 
 
 def cluster_version(resources: Iterable[RegisteredResource]) -> str:
@@ -155,7 +153,7 @@ def load_crd_schemas(directory: Path) -> dict[tuple[str, str], dict[str, Any]]:
     schemas: dict[tuple[str, str], dict[str, Any]] = {}
     origins: dict[tuple[str, str], Path] = {}
     for path in sorted(directory.rglob("*.yaml")):
-        for document in yaml.load_all(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER):
+        for document in yaml_text.load_all(path.read_text(encoding="utf-8")):
             if not isinstance(document, dict) or document.get("kind") != "CustomResourceDefinition":
                 continue
             spec = document["spec"]
@@ -267,7 +265,7 @@ class _Chart:
         schema_file = directory / "values.schema.json"
         self.schema: dict[str, Any] | None = json.loads(schema_file.read_text()) if schema_file.is_file() else None
         defaults_file = directory / "values.yaml"
-        self.defaults: Any = yaml.load(defaults_file.read_text(), Loader=_YAML_LOADER) if defaults_file.is_file() else {}
+        self.defaults: Any = yaml_text.load(defaults_file.read_text()) if defaults_file.is_file() else {}
         paths_file = directory / TEMPLATE_VALUES_FILE
         self.template_paths = {tuple(path) for path in json.loads(paths_file.read_text())} if paths_file.is_file() else set()
         subcharts = sorted(path for path in (directory / "charts").glob("*-*") if path.is_dir())

@@ -23,6 +23,7 @@ import pulumi
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime import resource as resource_runtime
 from pulumi.runtime.proto import source_pb2
+from tools import yaml_text
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "brain"
@@ -274,7 +275,7 @@ def stack_config(stack: str, overrides: Iterable[str] = ()) -> dict[str, str]:
                 raise ValueError(f"--set {override!r}: {part!r} is not an object")
             node = child
         try:
-            node[leaf] = yaml.safe_load(raw) if raw else ""  # `--set backend.image=` means the empty string
+            node[leaf] = yaml_text.load(raw) if raw else ""  # `--set backend.image=` means the empty string
         except yaml.YAMLError as error:
             raise ValueError(f"--set {override!r}: the value is not valid YAML: {' '.join(str(error).split())}") from None
     return handed_over(tree)
@@ -292,7 +293,7 @@ def handed_over(tree: Mapping[str, Any]) -> dict[str, str]:
 def _stack_file_config(path: Path) -> dict[Any, Any]:
     """The `config:` mapping of a stack file; ValueError with one line when the file is not YAML of that shape."""
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml_text.load(path.read_text())
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

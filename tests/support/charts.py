@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
+from tools import yaml_text
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDORED_CHARTS = ROOT / "vendor" / "charts"
@@ -21,7 +21,7 @@ def chart_dir(chart: str, version: str) -> Path:
 
 
 def chart_values(chart: str, version: str) -> dict[str, Any]:
-    return yaml.safe_load((chart_dir(chart, version) / "values.yaml").read_text())
+    return yaml_text.load((chart_dir(chart, version) / "values.yaml").read_text())
 
 
 def coalesced(defaults: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +41,7 @@ def selector_labels(chart: str, version: str, release: str, values: dict[str, An
     helpers = (chart_dir(chart, version) / "templates" / "_helpers.tpl").read_text()
     block = re.search(r'\{\{-? define "' + re.escape(chart) + r'\.selectorLabels" -?\}\}(.*?)\{\{-? end', helpers, re.S)
     assert block, f"{chart} {version}: no {chart}.selectorLabels in _helpers.tpl"
-    name = values.get("nameOverride") or yaml.safe_load((chart_dir(chart, version) / "Chart.yaml").read_text())["name"]
+    name = values.get("nameOverride") or yaml_text.load((chart_dir(chart, version) / "Chart.yaml").read_text())["name"]
     expressions = {f'{{{{ include "{chart}.name" . }}}}': name, "{{ .Release.Name }}": release}
     labels = {}
     for line in filter(None, (line.strip() for line in block.group(1).splitlines())):

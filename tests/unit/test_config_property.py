@@ -19,7 +19,6 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 import kubernetes_validate
 import pytest
-import yaml
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from kubernetes_validate.utils import all_versions
@@ -32,6 +31,7 @@ from tools.manifests import manifest_files
 from tools.program import handed_over, reveal, stack_config
 from tests.support.renders import run_program
 from tools.render import NGINX_CONF_FILE, render_files
+from tools import yaml_text
 
 KEYS = list(config_keys())
 PREFIX = f"{NAMESPACE}:"
@@ -173,7 +173,7 @@ def is_custom_resource(document: dict[str, Any]) -> bool:
 def kubernetes_objects(resources: list[Any]) -> list[tuple[str, dict[str, Any]]]:
     """Every rendered Kubernetes object with its secrets revealed (a manifest file masks them), no Helm release."""
     revealed = [dataclasses.replace(resource, inputs=reveal(resource.inputs)) for resource in resources]
-    documents = [(name, yaml.safe_load(text)) for name, text in manifest_files(revealed).items()]
+    documents = [(name, yaml_text.load(text)) for name, text in manifest_files(revealed).items()]
     return [(name, document) for name, document in documents if "apiVersion" in document and "kind" in document]
 
 

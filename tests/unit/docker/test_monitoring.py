@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-import yaml
 
 from tools.program import is_secret, reveal
+from tools import yaml_text
 from tests.support.renders import run_program
 
 MONITORING_NAMES = {
@@ -29,7 +29,7 @@ def test_monitoring_is_on_by_default_and_can_be_turned_off() -> None:
 def test_prometheus_scrapes_every_replica_by_name_and_loads_the_rules() -> None:
     run = run_program("dev", ["backend.replicas=4", "backend.port=8100", "monitoring.retention=30d"])
     uploads = _uploads(run, "brain-prometheus")
-    config = yaml.safe_load(uploads["/etc/prometheus/prometheus.yml"])
+    config = yaml_text.load(uploads["/etc/prometheus/prometheus.yml"])
     backend, nginx = config["scrape_configs"]
     assert backend["static_configs"] == [
         {"targets": [f"backend-{n}:8100"], "labels": {"instance": f"backend-{n}"}} for n in range(1, 5)
@@ -38,7 +38,7 @@ def test_prometheus_scrapes_every_replica_by_name_and_loads_the_rules() -> None:
         {"targets": ["brain-nginx-exporter:9113"], "labels": {"instance": "brain-nginx"}}
     ]
     assert config["rule_files"] == ["brain-rules.yml"]
-    rules = yaml.safe_load(uploads["/etc/prometheus/brain-rules.yml"])
+    rules = yaml_text.load(uploads["/etc/prometheus/brain-rules.yml"])
     assert {group["name"] for group in rules["groups"]} == {"brain-load-distribution", "brain-alerts"}
     prometheus = run.named("brain-prometheus")
     assert "--storage.tsdb.retention.time=30d" in prometheus.inputs["command"]
@@ -72,9 +72,9 @@ def test_grafana_is_provisioned_with_a_secret_admin_password_and_no_anonymous_ac
     assert "GF_AUTH_ANONYMOUS_ENABLED=false" in reveal(envs)
     assert is_secret(run.outputs["grafana_admin_password"])
     uploads = _uploads(run, "brain-grafana")
-    (source,) = yaml.safe_load(uploads["/etc/grafana/provisioning/datasources/brain.yaml"])["datasources"]
+    (source,) = yaml_text.load(uploads["/etc/grafana/provisioning/datasources/brain.yaml"])["datasources"]
     assert source["url"] == "http://brain-prometheus:9090" and source["uid"] == "prometheus"
-    (provider,) = yaml.safe_load(uploads["/etc/grafana/provisioning/dashboards/brain.yaml"])["providers"]
+    (provider,) = yaml_text.load(uploads["/etc/grafana/provisioning/dashboards/brain.yaml"])["providers"]
     assert provider["options"]["path"] == "/etc/grafana/dashboards"
     dashboard = json.loads(uploads["/etc/grafana/dashboards/brain-load-distribution.json"])
     assert dashboard["uid"] == "brain-load-distribution"

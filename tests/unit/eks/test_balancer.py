@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from tools.program import ROOT, ProgramRun
+from tools import yaml_text
 from tests.support.renders import run_program
 
 ALGORITHMS = {
@@ -32,7 +32,7 @@ def _upstreams(run: ProgramRun) -> dict[str, dict[str, Any]]:
 def test_controller_release_is_the_f5_chart_with_ha_nlb_and_status() -> None:
     run = run_program("prod", ["cluster.vpc_cidr=10.8.0.0/16"])
     release = run.named("brain-ingress").inputs
-    chart = yaml.safe_load((ROOT / release["chart"] / "Chart.yaml").read_text())
+    chart = yaml_text.load((ROOT / release["chart"] / "Chart.yaml").read_text())
     assert (chart["name"], chart["version"], chart["appVersion"]) == ("nginx-ingress", "2.6.4", "5.5.4"), chart
     assert not Path(release["chart"]).is_absolute(), "an absolute path differs between checkouts: a diff in every preview"
     assert release["version"] == chart["version"], "the pin the preview shows must be the chart's own version"
@@ -62,7 +62,7 @@ def test_controller_crds_are_applied_from_the_shipped_chart_before_the_controlle
     assert not Path(path).is_absolute() and Path(path).parent.parent == Path(release.inputs["chart"]), (
         f"{crds.urn}: the CRDs must be the shipped chart's, by a path relative to the project: {path}"
     )
-    names = {document["metadata"]["name"] for document in yaml.safe_load_all((ROOT / path).read_text())}
+    names = {document["metadata"]["name"] for document in yaml_text.load_all((ROOT / path).read_text())}
     assert {"virtualservers.k8s.nginx.org", "policies.k8s.nginx.org"} <= names, names
     assert release.inputs["skipCrds"] is True, "Helm must not install its own (never upgraded) copy of the CRDs"
     assert crds.urn in release.depends_on, f"{release.urn} must wait for the CRDs it watches"

@@ -21,13 +21,14 @@ import yaml
 from tests.support.processes import require_binary
 from tests.support.prod_renders import VARIANTS, render_prod
 from tools.program import ROOT
+from tools import yaml_text
 
 ACCEPTED_FILE = Path(__file__).with_name("checkov_accepted.yaml")
 CHECKOV_TIMEOUT_SECONDS = 300
 
 
 def _accepted() -> dict[tuple[str, str], str]:
-    entries = yaml.safe_load(ACCEPTED_FILE.read_text()) or []
+    entries = yaml_text.load(ACCEPTED_FILE.read_text()) or []
     accepted = {(entry["check"], entry["resource"]): str(entry.get("reason") or "").strip() for entry in entries}
     assert len(accepted) == len(entries), f"{ACCEPTED_FILE.name} lists a check and resource twice"
     return accepted

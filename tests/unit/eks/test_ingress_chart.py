@@ -11,11 +11,11 @@ from typing import Any
 import jsonschema
 import pytest
 import referencing
-import yaml
 
 from components.eks.balancer import INGRESS_CHART, INGRESS_CHART_VERSION
 from tools import chart_schema
 from tools.program import ROOT
+from tools import yaml_text
 from tests.support.charts import coalesced
 from tests.support.renders import run_program
 
@@ -31,7 +31,7 @@ def _bundled() -> dict[str, Any]:
 
 def _installed_values(overrides: list[str]) -> dict[str, Any]:
     """What Helm validates: the program's values coalesced over the chart's values.yaml."""
-    defaults = yaml.safe_load((CHART / "values.yaml").read_text())
+    defaults = yaml_text.load((CHART / "values.yaml").read_text())
     return coalesced(defaults, run_program("prod", overrides).named("brain-ingress").inputs["values"])
 
 
@@ -89,12 +89,12 @@ def test_the_chart_is_upstream_s_at_the_pinned_version() -> None:
     vendored_chart = VENDORED / "charts" / f"nginx-ingress-{INGRESS_CHART_VERSION}"
     for name in ("Chart.yaml", "values.yaml"):
         assert (CHART / name).read_bytes() == (vendored_chart / name).read_bytes(), name
-    assert yaml.safe_load((CHART / "Chart.yaml").read_text())["version"] == INGRESS_CHART_VERSION
-    shipped = {document["metadata"]["name"]: document for document in yaml.safe_load_all((CHART / "crds" / "crds.yaml").read_text())}
+    assert yaml_text.load((CHART / "Chart.yaml").read_text())["version"] == INGRESS_CHART_VERSION
+    shipped = {document["metadata"]["name"]: document for document in yaml_text.load_all((CHART / "crds" / "crds.yaml").read_text())}
     vendored_crds = sorted((VENDORED / "crds" / f"nginx-ingress-{INGRESS_CHART_VERSION}").glob("*.yaml"))
     assert vendored_crds
     for path in vendored_crds:
-        crd = yaml.safe_load(path.read_text())
+        crd = yaml_text.load(path.read_text())
         assert shipped[crd["metadata"]["name"]] == crd, f"{path.name} differs from the shipped crds.yaml"
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-import yaml
 
 from tools.program import is_secret, reveal
+from tools import yaml_text
 from tests.support.renders import run_program
 
 
@@ -18,7 +18,7 @@ def test_prometheus_chart_mounts_our_config_map() -> None:
     # The chart mounts ConfigMap `<release name>-<server.configMapOverrideName>`.
     assert config_map["metadata"]["name"] == f"{release['name']}-{release['values']['server']['configMapOverrideName']}"
     assert config_map["metadata"]["namespace"] == release["namespace"] == "brain"
-    config = yaml.safe_load(config_map["data"]["prometheus.yml"])
+    config = yaml_text.load(config_map["data"]["prometheus.yml"])
     assert config["global"]["scrape_interval"] == "30s"
     assert config["rule_files"] == ["brain-rules.yml"]
     assert {job["job_name"] for job in config["scrape_configs"]} == {"brain-backend", "nginx", "kube-state-metrics"}
@@ -27,7 +27,7 @@ def test_prometheus_chart_mounts_our_config_map() -> None:
     assert backend["relabel_configs"][0]["regex"] == run.outputs["backend_names"][0]
     (ksm,) = next(job for job in config["scrape_configs"] if job["job_name"] == "kube-state-metrics")["static_configs"]
     assert ksm["targets"] == [f"{release['name']}-kube-state-metrics.brain.svc:8080"]
-    rules = yaml.safe_load(config_map["data"]["brain-rules.yml"])
+    rules = yaml_text.load(config_map["data"]["brain-rules.yml"])
     assert "BrainAutoscalerAtMax" in {rule.get("alert") for group in rules["groups"] for rule in group["rules"]}
     assert release["values"]["server"]["retention"] == "30d"
     assert release["values"]["kube-state-metrics"]["enabled"] is True
@@ -39,7 +39,7 @@ def test_prometheus_chart_mounts_our_config_map() -> None:
 def test_nginx_job_scrapes_the_controllers_metrics_port() -> None:
     run = run_program("prod")
     controller = reveal(run.named("brain-ingress").inputs)["values"]
-    config = yaml.safe_load(reveal(run.named("brain-prometheus-config").inputs)["data"]["prometheus.yml"])
+    config = yaml_text.load(reveal(run.named("brain-prometheus-config").inputs)["data"]["prometheus.yml"])
     nginx = next(job for job in config["scrape_configs"] if job["job_name"] == "nginx")
     assert controller["prometheus"]["create"] is True
     port_rule = {"source_labels": ["__meta_kubernetes_pod_container_port_number"],

@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import yaml
 
 from tests.support.charts import chart_dir, chart_values, selector_labels
 from tools.program import ProgramRun, RegisteredResource
+from tools import yaml_text
 from tests.support.renders import run_program
 
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -211,7 +211,7 @@ def _kube_state_metrics(run: ProgramRun) -> tuple[dict[str, str], set[int]]:
     release's name) and its container port (the vendored subchart's `service.port`, the template's port)."""
     release = run.named("brain-prometheus").inputs
     (subchart,) = (chart_dir("prometheus", release["version"]) / "charts").glob("kube-state-metrics-*")
-    defaults = yaml.safe_load((subchart / "values.yaml").read_text())
+    defaults = yaml_text.load((subchart / "values.yaml").read_text())
     labels = {"app.kubernetes.io/name": "kube-state-metrics", "app.kubernetes.io/instance": release["name"]}
     return labels, {defaults["service"]["port"]}
 

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from components.eks.cluster import NAMESPACE
 from tests.support.charts import chart_dir, chart_values, coalesced
 from tests.support.pod_security import hardening_violations, restricted_violations
 from tools.program import ProgramRun
+from tools import yaml_text
 from tests.support.renders import run_program
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -131,7 +131,7 @@ def _release_values(run: ProgramRun, name: str, chart: str, subchart: str | None
     if subchart is None:
         return coalesced(chart_values(chart, release["version"]), release["values"])
     (subchart_dir,) = (directory / "charts").glob(f"{subchart}-*")
-    defaults = yaml.safe_load((subchart_dir / "values.yaml").read_text())
+    defaults = yaml_text.load((subchart_dir / "values.yaml").read_text())
     return coalesced(defaults, release["values"].get(subchart, {}))
 
 

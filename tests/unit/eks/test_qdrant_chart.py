@@ -10,12 +10,12 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
-import yaml
 
 from components.config import StackConfig
 from tests.support.charts import ROOT, chart_dir, chart_values, coalesced as _merged
 from tests.support.pod_security import hardening_violations, restricted_violations
 from tools.program import ProgramRun, reveal
+from tools import yaml_text
 from tests.support.renders import run_program
 
 QDRANT_CONFIG_VALUE = "config"
@@ -101,7 +101,7 @@ def _pod(values: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_vendored_chart_is_the_configured_one_and_runs_the_configured_qdrant(run: ProgramRun) -> None:
     release = _release(run)
-    chart = yaml.safe_load((chart_dir("qdrant", release["version"]) / "Chart.yaml").read_text())
+    chart = yaml_text.load((chart_dir("qdrant", release["version"]) / "Chart.yaml").read_text())
     assert (chart["name"], chart["version"]) == (release["chart"], release["version"])
     assert release["values"]["image"]["tag"] == chart["appVersion"], "the default image is the chart's own Qdrant"
 
@@ -111,7 +111,7 @@ def test_qdrant_config_we_set_is_qdrants_own(run: ProgramRun) -> None:
     there exists (test_manifest_schemas checks every other value against the chart): Qdrant's defaults can."""
     values = _release(run)["values"]
     qdrant_version = values["image"]["tag"]
-    qdrant_config = yaml.safe_load((ROOT / "vendor" / f"qdrant-{qdrant_version}" / "config.yaml").read_text())
+    qdrant_config = yaml_text.load((ROOT / "vendor" / f"qdrant-{qdrant_version}" / "config.yaml").read_text())
     unknown = [".".join(path) for path in _paths(values[QDRANT_CONFIG_VALUE]) if not _has(qdrant_config, path)]
     assert not unknown, f"Qdrant {qdrant_version} has no config keys {unknown}"
 

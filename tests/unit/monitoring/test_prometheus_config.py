@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 
 from components.config import AlertThresholds, MonitoringConfig
 from monitoring import RULES_FILE, KubernetesTargets, StaticTarget, render_prometheus_config, render_rules
 from tests.unit.monitoring.promtool import promtool
+from tools import yaml_text
 
 BACKENDS = [StaticTarget(f"backend-{n}", f"backend-{n}:8000") for n in (1, 2, 3)]
 NGINX = StaticTarget("brain-nginx", "brain-nginx-exporter:9113")
@@ -30,7 +30,7 @@ def test_promtool_accepts_the_static_config_and_finds_the_rules(tmp_path: Path) 
 
 
 def test_each_static_target_is_labelled_with_its_own_instance_name() -> None:
-    config = yaml.safe_load(render_prometheus_config(MonitoringConfig(), (BACKENDS, NGINX)))
+    config = yaml_text.load(render_prometheus_config(MonitoringConfig(), (BACKENDS, NGINX)))
     backend, nginx = config["scrape_configs"]
     assert backend["job_name"] == "brain-backend" and backend["honor_labels"] is True
     assert backend["static_configs"] == [
@@ -42,16 +42,16 @@ def test_each_static_target_is_labelled_with_its_own_instance_name() -> None:
 
 
 def test_scrape_and_evaluation_follow_the_interval_key() -> None:
-    config = yaml.safe_load(render_prometheus_config(MonitoringConfig(scrape_interval="2s"), (BACKENDS, NGINX)))
+    config = yaml_text.load(render_prometheus_config(MonitoringConfig(scrape_interval="2s"), (BACKENDS, NGINX)))
     # A timeout longer than the interval is refused by Prometheus: it shrinks with the interval.
     assert config["global"] == {"scrape_interval": "2s", "scrape_timeout": "2s", "evaluation_interval": "2s"}
-    config = yaml.safe_load(render_prometheus_config(MonitoringConfig(scrape_interval="30s"), (BACKENDS, NGINX)))
+    config = yaml_text.load(render_prometheus_config(MonitoringConfig(scrape_interval="30s"), (BACKENDS, NGINX)))
     assert config["global"]["scrape_timeout"] == "10s"
 
 
 def test_cluster_config_discovers_replicas_controllers_and_kube_state_metrics() -> None:
     """Debian's promtool is built without Kubernetes discovery, so this config is checked by its structure."""
-    config = yaml.safe_load(render_prometheus_config(MonitoringConfig(), CLUSTER))
+    config = yaml_text.load(render_prometheus_config(MonitoringConfig(), CLUSTER))
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert set(jobs) == {"brain-backend", "nginx", "kube-state-metrics"}
     backend = jobs["brain-backend"]

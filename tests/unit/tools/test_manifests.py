@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import yaml
 
 from pulumi.runtime import rpc
 from tools.manifests import manifest_documents, manifest_files
 from tools.program import SECRET_PLACEHOLDER, SECRET_SIG, RegisteredResource
+from tools import yaml_text
 
 PLANTED_SECRET = "planted-secret-value"
 
@@ -75,29 +75,29 @@ def test_each_kubernetes_object_and_release_gets_one_file(files: dict[str, str])
         "virtualserver-brain-brain.yaml",
     ], "providers, our components and provider components (ConfigGroup) must not become manifests"
     for name, text in files.items():
-        assert len(list(yaml.safe_load_all(text))) == 1, f"{name} must hold exactly one YAML document"
+        assert len(list(yaml_text.load_all(text))) == 1, f"{name} must hold exactly one YAML document"
 
 
 def test_objects_carry_api_version_kind_metadata_and_spec_as_kubernetes_sees_them(files: dict[str, str]) -> None:
-    virtual_server = yaml.safe_load(files["virtualserver-brain-brain.yaml"])
+    virtual_server = yaml_text.load(files["virtualserver-brain-brain.yaml"])
     assert list(virtual_server)[:3] == ["apiVersion", "kind", "metadata"]
     assert virtual_server["apiVersion"] == "k8s.nginx.org/v1"
     assert virtual_server["spec"]["upstreams"][0] == {
         "name": "api", "lb-method": "least_conn", "max-fails": 3, "fail-timeout": "30s"
     }, "integral numbers must be ints, as the manifest author wrote them"
-    deployment = yaml.safe_load(files["deployment-brain-backend.yaml"])
+    deployment = yaml_text.load(files["deployment-brain-backend.yaml"])
     assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
     assert deployment["metadata"]["labels"] == {"app": "backend"}
 
 
 def test_an_object_without_a_name_is_named_after_its_resource(files: dict[str, str]) -> None:
-    assert yaml.safe_load(files["secret-brain-brain-data.yaml"])["metadata"] == {
+    assert yaml_text.load(files["secret-brain-brain-data.yaml"])["metadata"] == {
         "name": "brain-data", "namespace": "brain"
     }
 
 
 def test_helm_release_is_its_chart_version_repository_namespace_and_values(files: dict[str, str]) -> None:
-    assert yaml.safe_load(files["release-brain-qdrant.yaml"]) == {
+    assert yaml_text.load(files["release-brain-qdrant.yaml"]) == {
         "name": "qdrant",
         "namespace": "brain",
         "chart": "qdrant",
@@ -110,7 +110,7 @@ def test_helm_release_is_its_chart_version_repository_namespace_and_values(files
 def test_secrets_are_masked_in_every_manifest(files: dict[str, str]) -> None:
     leaks = [name for name, text in files.items() if PLANTED_SECRET in text]
     assert not leaks, f"secret values written to {leaks}"
-    assert yaml.safe_load(files["secret-brain-brain-data.yaml"])["stringData"] == {"DATABASE_URL": SECRET_PLACEHOLDER}
+    assert yaml_text.load(files["secret-brain-brain-data.yaml"])["stringData"] == {"DATABASE_URL": SECRET_PLACEHOLDER}
 
 
 def test_two_objects_rendering_to_one_file_is_an_error() -> None:
@@ -128,7 +128,7 @@ def test_a_config_file_is_its_file_and_a_cluster_issuer_is_cluster_scoped() -> N
         }),
     ])
     assert sorted(files) == ["clusterissuer-cluster-letsencrypt.yaml", "configfile-cluster-brain-crds.yaml"]
-    assert yaml.safe_load(files["configfile-cluster-brain-crds.yaml"]) == {"file": url}
+    assert yaml_text.load(files["configfile-cluster-brain-crds.yaml"]) == {"file": url}
 
 
 def test_documents_reveal_secrets_only_when_asked() -> None:

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from tools import program
 from tools.program import ROOT, SECRET_PLACEHOLDER, mock_secret_value, reveal
 from tests.support.renders import run_program
 from tests.support.render_command import render, render_cli
 from tools.render import main as render_main
+from tools import yaml_text
 
 CONTAINER = "docker:index/container:Container"
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
@@ -210,7 +210,7 @@ def test_prod_render_writes_one_manifest_per_kubernetes_object(tmp_path: Path, o
     kinds = {name.split("-", 1)[0] for name in manifests}
     assert {"deployment", "virtualserver", "release", "horizontalpodautoscaler"} <= kinds, sorted(manifests)
     for name, path in manifests.items():
-        documents = list(yaml.safe_load_all(path.read_text()))
+        documents = list(yaml_text.load_all(path.read_text()))
         assert len(documents) == 1 and isinstance(documents[0], dict), f"{name}: one object expected"
         required = (
             {"chart", "version", "namespace"} if name.startswith("release-")

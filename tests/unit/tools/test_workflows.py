@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from tools.program import ROOT
+from tools import yaml_text
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
@@ -28,7 +28,7 @@ def tool(name: str) -> str:
 
 
 def load(path: Path) -> dict[str, Any]:
-    workflow = yaml.safe_load(path.read_text())
+    workflow = yaml_text.load(path.read_text())
     workflow["on"] = workflow.pop(True, workflow.get("on"))  # YAML 1.1 reads the key `on` as True
     return workflow
 
