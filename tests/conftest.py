@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import gc
+import os
+import shutil
+import tempfile
 
 import pytest
+
+from tests.support.renders import SHARED_RUNS_DIR
+
+_OWN_SHARED_RUNS = pytest.StashKey[str]()
+"""The shared-runs directory this process made, and so removes at the end."""
 
 YOUNG_GENERATION_THRESHOLD = 100_000
 """Allocations between two collections of the youngest generation (Python's default: 700)."""
@@ -20,3 +28,17 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *gc.get_threshold()[1:])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A directory the session's workers share their mock runs in (tests/support/renders.py), made by the
+    process that starts the session: pytest-xdist's workers inherit its environment."""
+    if SHARED_RUNS_DIR not in os.environ:
+        os.environ[SHARED_RUNS_DIR] = tempfile.mkdtemp(prefix="brain-shared-runs-")
+        config.stash[_OWN_SHARED_RUNS] = os.environ[SHARED_RUNS_DIR]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if directory := config.stash.get(_OWN_SHARED_RUNS, None):
+        shutil.rmtree(directory, ignore_errors=True)
+        del os.environ[SHARED_RUNS_DIR]

@@ -6,9 +6,11 @@ import contextlib
 import io
 import subprocess
 import sys
+import unittest.mock
 
+import tools.render
+from tests.support import renders
 from tools.program import ROOT
-from tools.render import main as render_main
 
 
 def render_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -19,14 +21,20 @@ def render_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def render(*args: str) -> subprocess.CompletedProcess[str]:
+def render(*args: str, fresh_run: bool = False) -> subprocess.CompletedProcess[str]:
     """The same command's `main`, in this process: what it writes and prints, without a new interpreter's
     2-3 s of imports per call (the subprocess itself is covered by tests/unit/tools/test_render.py's `dev_render`
-    and tests/unit/test_quiet_success.py)."""
+    and tests/unit/test_quiet_success.py).
+
+    The program's run is the session's shared one for that config (tests/support/renders.py) unless `fresh_run`:
+    a test of the run itself (two renders byte-identical) needs its own.
+    """
     stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+    run = tools.render.run_program if fresh_run else renders.run_program
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr), \
+            unittest.mock.patch.object(tools.render, "run_program", run):
         try:
-            status = render_main(list(args))
+            status = tools.render.main(list(args))
         except SystemExit as exit_:
             status = exit_.code if isinstance(exit_.code, int) else 2
     return subprocess.CompletedProcess(["tools.render", *args], status, stdout.getvalue(), stderr.getvalue())

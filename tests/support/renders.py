@@ -1,25 +1,54 @@
-"""One mock run of the program per distinct stack config, shared by the unit tests that only read it.
+"""One mock run of the program per distinct stack config and test session, shared by the unit tests that only
+read it.
 
 A run is a pure function of the stack file and the overrides (tests/unit/tools/test_render.py proves two
 fresh renders byte-identical), so repeating it only costs time: about 0.1 s (dev) or 0.2 s (prod) a run, most
-of the unit suite.
-Every caller gets its own deep copy, so a test that edits what it got cannot change what the next one sees.
-Runs that fail (invalid config) are not kept, and runs with explicit `config` or `registered` always run afresh.
+of the unit suite. The first worker of a session to need a config runs it and leaves it pickled in the
+session's directory (`SHARED_RUNS_DIR`, made by tests/conftest.py); the other workers wait for it and read it.
+Every caller gets its own unpickled copy, so a test that edits what it got cannot change what the next one
+sees (a copy costs a tenth of a deepcopy).
+Runs that fail (invalid config) are not kept, and runs that pass `registered` (to see what a failing run
+registered) always run afresh.
 """
 
 from __future__ import annotations
 
-import copy
+import fcntl
 import functools
+import hashlib
+import json
+import os
+import pickle
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from tools import program
 from tools.program import ProgramRun, RegisteredResource
 
+SHARED_RUNS_DIR = "BRAIN_TEST_SHARED_RUNS"
+"""Environment variable naming the directory the session's runs are shared in; unset, each process runs its own."""
+
 
 @functools.cache
-def _shared_run(stack: str, config: tuple[tuple[str, str], ...]) -> ProgramRun:
-    return program.run_program(stack, config=dict(config))
+def _shared_run(stack: str, config: tuple[tuple[str, str], ...]) -> bytes:
+    """The pickled run of `stack` with `config`: from this session's directory, or run (under a lock per config,
+    so two workers never both run it) and left there."""
+    directory = os.environ.get(SHARED_RUNS_DIR)
+    if directory is None:
+        return _pickled(stack, config)
+    name = hashlib.sha256(json.dumps([stack, config]).encode()).hexdigest()
+    path = Path(directory) / f"{name}.pickle"
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also when the run raises
+        if path.exists():
+            return path.read_bytes()
+        pickled = _pickled(stack, config)
+        path.write_bytes(pickled)
+        return pickled
+
+
+def _pickled(stack: str, config: tuple[tuple[str, str], ...]) -> bytes:
+    return pickle.dumps(program.run_program(stack, config=dict(config)), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def run_program(
@@ -28,9 +57,10 @@ def run_program(
     config: Mapping[str, str] | None = None,
     registered: list[RegisteredResource] | None = None,
 ) -> ProgramRun:
-    """What `tools.program.run_program` returns for the same arguments, computed once per process."""
-    if config is not None or registered is not None:
+    """What `tools.program.run_program` returns for the same arguments, computed once per session."""
+    if registered is not None:
         return program.run_program(stack, overrides, config, registered)
-    # Keyed by the config the program receives, so overrides in another order, or restating the stack file's
-    # value, share one run.
-    return copy.deepcopy(_shared_run(stack, tuple(sorted(program.stack_config(stack, overrides).items()))))
+    # Keyed by the config the program receives, so overrides in another order, restating the stack file's value,
+    # or handing over the same config ready-made (as the render command does) share one run.
+    received = config if config is not None else program.stack_config(stack, overrides)
+    return pickle.loads(_shared_run(stack, tuple(sorted(received.items()))))

@@ -25,22 +25,36 @@ def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
     return result
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_make_render_is_quiet(stack: str, tmp_path: Path) -> None:
+def _make_render(stack: str, out: Path) -> None:
     make = shutil.which("make")
     if make is None:
         if os.environ.get("CI"):
             pytest.fail("make is required under CI")
         pytest.skip("make is not installed: `make render` cannot run here")
     # -o: take the venv as set up (this shared test venv is not rebuilt by a test); RENDER_OUT keeps build/ untouched.
-    _run([make, "--no-print-directory", "-o", ".venv/.installed", "render", f"STACK={stack}", f"RENDER_OUT={tmp_path}"])
-    assert (tmp_path / "resources.json").is_file()
+    _run([make, "--no-print-directory", "-o", ".venv/.installed", "render", f"STACK={stack}", f"RENDER_OUT={out}"])
+    assert (out / "resources.json").is_file()
 
 
-def test_render_with_set_and_its_diff_are_quiet(tmp_path: Path) -> None:
-    before, after = tmp_path / "before", tmp_path / "after"
-    _run([sys.executable, "-m", "tools.render", "--stack", "dev", "--out", str(before)])
+@pytest.fixture(scope="module")
+def dev_render(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`make render STACK=dev`, run once: quiet itself, and the "before" of the --set diff below."""
+    out = tmp_path_factory.mktemp("dev")
+    _make_render("dev", out)
+    return out
+
+
+def test_make_render_is_quiet_for_dev(dev_render: Path) -> None:
+    assert (dev_render / "nginx.conf").is_file()
+
+
+def test_make_render_is_quiet_for_prod(tmp_path: Path) -> None:
+    _make_render("prod", tmp_path)
+
+
+def test_render_with_set_and_its_diff_are_quiet(dev_render: Path, tmp_path: Path) -> None:
+    after = tmp_path / "after"
     _run([sys.executable, "-m", "tools.render", "--stack", "dev", "--out", str(after),
           "--set", "balancer.algorithm=ip_hash"])
-    diff = _run([sys.executable, "-m", "tools.render", "--diff", str(before), str(after)])
+    diff = _run([sys.executable, "-m", "tools.render", "--diff", str(dev_render), str(after)])
     assert re.search(r"^\+\s*ip_hash;", diff.stdout, re.M), diff.stdout

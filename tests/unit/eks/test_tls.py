@@ -16,6 +16,10 @@ CLUSTER_ISSUER = "kubernetes:cert-manager.io/v1:ClusterIssuer"
 VIRTUAL_SERVER = "kubernetes:k8s.nginx.org/v1:VirtualServer"
 LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
 LETS_ENCRYPT_STAGING = "https://acme-staging-v02.api.letsencrypt.org/directory"
+TLS_ON = ["cluster.host=api.brain.test", "balancer.tls.email=ops@brain.test"]
+TLS_OFF = ["balancer.tls.enabled=false", "balancer.tls.email=", "cluster.host=brain.internal"]
+"""The two configs the tests below share a run of: TLS with our host and address; TLS off with neither an
+e-mail address nor a public host name, which only TLS needs."""
 
 
 def _spec(run: ProgramRun, type_: str) -> dict[str, Any]:
@@ -49,7 +53,7 @@ def test_the_capacity_check_budgets_every_cert_manager_pod_at_its_rendered_reque
 
 
 def test_cluster_issuer_registers_with_lets_encrypt_and_solves_through_the_controller() -> None:
-    run = run_program("prod", ["balancer.tls.email=ops@brain.test"])
+    run = run_program("prod", TLS_ON)
     (issuer,) = run.of_type(CLUSTER_ISSUER)
     acme = issuer.inputs["spec"]["acme"]
     assert (acme["server"], acme["email"]) == (LETS_ENCRYPT, "ops@brain.test")
@@ -85,7 +89,7 @@ def test_controller_starts_after_cert_manager_whose_certificates_it_watches() ->
 
 
 def test_websockets_keep_their_route_and_upstream_under_tls() -> None:
-    with_tls, without = run_program("prod"), run_program("prod", ["balancer.tls.enabled=false"])
+    with_tls, without = run_program("prod"), run_program("prod", TLS_OFF)
     routes = {route["path"]: route for route in _spec(with_tls, VIRTUAL_SERVER)["routes"]}
     assert routes["/ws/"]["action"] == {"pass": "ws"}
     assert _spec(with_tls, VIRTUAL_SERVER)["upstreams"] == _spec(without, VIRTUAL_SERVER)["upstreams"], (
@@ -94,14 +98,14 @@ def test_websockets_keep_their_route_and_upstream_under_tls() -> None:
 
 
 def test_outputs_are_https_and_wss_with_tls_and_plain_without() -> None:
-    outputs = run_program("prod", ["cluster.host=api.brain.test"]).outputs
+    outputs = run_program("prod", TLS_ON).outputs
     assert (outputs["balancer_url"], outputs["websocket_url"]) == ("https://api.brain.test", "wss://api.brain.test/ws/")
-    plain = run_program("prod", ["cluster.host=api.brain.test", "balancer.tls.enabled=false"])
-    assert (plain.outputs["balancer_url"], plain.outputs["websocket_url"]) == ("http://api.brain.test", "ws://api.brain.test/ws/")
+    plain = run_program("prod", TLS_OFF).outputs
+    assert (plain["balancer_url"], plain["websocket_url"]) == ("http://brain.internal", "ws://brain.internal/ws/")
 
 
 def test_tls_off_creates_no_certificate_machinery() -> None:
-    run = run_program("prod", ["balancer.tls.enabled=false"])
+    run = run_program("prod", TLS_OFF)
     assert not run.of_type(CLUSTER_ISSUER)
     assert "brain-tls-cert-manager" not in {resource.name for resource in run.resources}
     assert "tls" not in _spec(run, VIRTUAL_SERVER)
@@ -136,5 +140,4 @@ def test_bad_tls_config_is_refused_naming_the_key_before_any_resource(
 
 
 def test_tls_off_needs_neither_host_nor_email() -> None:
-    run = run_program("prod", ["balancer.tls.enabled=false", "balancer.tls.email=", "cluster.host=brain.internal"])
-    assert run.outputs["balancer_url"] == "http://brain.internal"
+    assert run_program("prod", TLS_OFF).outputs["balancer_url"] == "http://brain.internal"

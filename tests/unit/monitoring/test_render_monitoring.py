@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.render_command import render
 from tests.unit.monitoring.promtool import promtool
-from tools.render import main
 
 FILES = {"prometheus.yml", "brain-rules.yml", "brain-load-distribution.json"}
 
@@ -17,7 +17,7 @@ FILES = {"prometheus.yml", "brain-rules.yml", "brain-load-distribution.json"}
 def renders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("render")
     for stack in ("dev", "prod"):
-        assert main(["--stack", stack, "--out", str(out / stack)]) == 0
+        assert render("--stack", stack, "--out", str(out / stack)).returncode == 0
     return {stack: out / stack / "monitoring" for stack in ("dev", "prod")}
 
 
@@ -45,13 +45,13 @@ def test_dashboards_differ_only_by_the_autoscaler_panel(renders: dict[str, Path]
     assert prod_titles[len(dev_titles) :] == ["Autoscaler replicas: current / desired / max"]
 
 
-def test_render_diff_shows_a_changed_alert_threshold(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_render_diff_shows_a_changed_alert_threshold(tmp_path: Path) -> None:
     old, new = tmp_path / "old", tmp_path / "new"
-    assert main(["--stack", "dev", "--out", str(old)]) == 0
-    assert main(["--stack", "dev", "--out", str(new), "--set", "monitoring.alerts.p95_latency_ms=800"]) == 0
-    capsys.readouterr()
-    assert main(["--diff", str(old), str(new)]) == 0
-    text = capsys.readouterr().out
+    assert render("--stack", "dev", "--out", str(old)).returncode == 0
+    assert render("--stack", "dev", "--out", str(new), "--set", "monitoring.alerts.p95_latency_ms=800").returncode == 0
+    diff = render("--diff", str(old), str(new))
+    assert diff.returncode == 0, diff.stderr
+    text = diff.stdout
     assert "**Monitoring**" in text, text
     assert "-    expr: instance:brain_http_request_duration_seconds:p95_rate5m > 0.5" in text, text
     assert "+    expr: instance:brain_http_request_duration_seconds:p95_rate5m > 0.8" in text, text

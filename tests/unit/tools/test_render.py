@@ -182,7 +182,7 @@ def test_render_replaces_earlier_artifacts_and_keeps_other_files(tmp_path: Path,
 def test_two_renders_are_byte_identical(tmp_path: Path) -> None:
     """The SDK registers concurrently; the render's order must not depend on it, or every diff is noise."""
     for out in ("first", "second"):
-        assert render("--stack", "dev", "--out", str(tmp_path / out)).returncode == 0
+        assert render("--stack", "dev", "--out", str(tmp_path / out), fresh_run=True).returncode == 0
     assert files_under(tmp_path / "first") == files_under(tmp_path / "second")
 
 
