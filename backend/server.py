@@ -23,9 +23,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from backend.app import MAX_BROADCAST_BYTES, Backend
 from backend.broadcast import BroadcastProtocol
+from backend.settings import GRACEFUL_SHUTDOWN_SECONDS
 
-GRACEFUL_SHUTDOWN_SECONDS = 20
-"""How long in-flight requests may take after the drain window; within Docker's and Kubernetes' 30 s grace."""
 GOING_AWAY = 1001
 
 logger = logging.getLogger("backend.server")

@@ -38,6 +38,10 @@ from typing import TypeVar
 Number = TypeVar("Number", int, float)
 Default = TypeVar("Default")
 
+GRACEFUL_SHUTDOWN_SECONDS = 20
+"""How long in-flight requests may take after the drain window; within Docker's and Kubernetes' 30 s grace.
+Fixed, not read from the environment; here so the deploy tests can read it without importing the server."""
+
 
 class SettingsError(ValueError):
     """One or more environment variables have values the backend cannot use."""

@@ -1,30 +1,20 @@
-"""`python -m tools.render ...` for the tests: as a process of its own, or its `main` in this process."""
+"""`python -m tools.render ...` for the tests, its `main` in this process."""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import subprocess
-import sys
 import unittest.mock
 
 import tools.render
 from tests.support import renders
-from tools.program import ROOT
-
-
-def render_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """The CLI as a reviewer runs it, from the repository root: a process of its own (entry point, exit status,
-    nothing left on stderr at interpreter exit)."""
-    return subprocess.run(
-        [sys.executable, "-m", "tools.render", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
 
 
 def render(*args: str, fresh_run: bool = False) -> subprocess.CompletedProcess[str]:
-    """The same command's `main`, in this process: what it writes and prints, without a new interpreter's
-    2-3 s of imports per call (the subprocess itself is covered by tests/unit/tools/test_render.py's `dev_render`
-    and tests/unit/test_quiet_success.py).
+    """The command's `main`, in this process: what it writes and prints and its exit status, without a new
+    interpreter's 1-3 s of imports per call (the command as a process of its own, as `make render` runs it, is
+    covered by tests/unit/test_quiet_success.py).
 
     The program's run is the session's shared one for that config (tests/support/renders.py) unless `fresh_run`:
     a test of the run itself (two renders byte-identical) needs its own.

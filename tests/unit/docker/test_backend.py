@@ -7,7 +7,7 @@ import shlex
 import shutil
 from pathlib import Path
 
-from backend.server import GRACEFUL_SHUTDOWN_SECONDS
+from backend.settings import GRACEFUL_SHUTDOWN_SECONDS
 from components.docker.backend import _source_digest
 from nginx_conf import reset_failures_script
 from tests.support.renders import run_program

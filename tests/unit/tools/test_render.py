@@ -12,7 +12,7 @@ import pytest
 from tools import program
 from tools.program import ROOT, SECRET_PLACEHOLDER, mock_secret_value, reveal
 from tests.support.renders import run_program
-from tests.support.render_command import render, render_cli
+from tests.support.render_command import render
 from tools.render import main as render_main
 from tools import yaml_text
 
@@ -39,7 +39,7 @@ def walk(value: Any):
 @pytest.fixture(scope="module")
 def dev_render(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
     out = tmp_path_factory.mktemp("render") / "dev"
-    result = render_cli("--stack", "dev", "--out", str(out))
+    result = render("--stack", "dev", "--out", str(out))
     assert result.returncode == 0, f"render failed:\n{result.stderr}"
     return out, result
 
