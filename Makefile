@@ -52,7 +52,7 @@ $(VENV)/.installed: requirements.txt requirements-test.txt backend/requirements.
 	$(PY) -m pip install --quiet -r requirements-test.txt
 	touch $@
 
-# checkov (tests/unit/eks/test_checkov.py) in a venv of its own: its pins conflict with the Pulumi SDKs'.
+# checkov (tests/scans/test_checkov.py) in a venv of its own: its pins conflict with the Pulumi SDKs'.
 checkov-venv: $(CHECKOV_VENV)/.installed
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt

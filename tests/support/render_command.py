@@ -14,7 +14,7 @@ from tests.support import renders
 def render(*args: str, fresh_run: bool = False) -> subprocess.CompletedProcess[str]:
     """The command's `main`, in this process: what it writes and prints and its exit status, without a new
     interpreter's 1-3 s of imports per call (the command as a process of its own, as `make render` runs it, is
-    covered by tests/unit/test_quiet_success.py).
+    covered by tests/commands/test_quiet_success.py).
 
     The program's run is the session's shared one for that config (tests/support/renders.py) unless `fresh_run`:
     a test of the run itself (two renders byte-identical) needs its own.

@@ -10,7 +10,6 @@ mutated, non-ASCII digits, huge numbers, the wrong YAML type). The cases it foun
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import tempfile
@@ -27,11 +26,10 @@ from components.config import NAMESPACE, ConfigError, TextRule, parse_stack_conf
 from tests.support.config_keys import ConfigKey, config_keys
 from tests.support.nginx import docker_conf_for_this_machine, nginx_binary, nginx_test
 from tools.manifest_schemas import validate_builtin
-from tools.manifests import manifest_files
-from tools.program import handed_over, reveal, stack_config
+from tools.manifests import manifest_documents
+from tools.program import handed_over, stack_config
 from tests.support.renders import run_program
 from tools.render import NGINX_CONF_FILE, render_files
-from tools import yaml_text
 
 KEYS = list(config_keys())
 PREFIX = f"{NAMESPACE}:"
@@ -172,8 +170,7 @@ def is_custom_resource(document: dict[str, Any]) -> bool:
 
 def kubernetes_objects(resources: list[Any]) -> list[tuple[str, dict[str, Any]]]:
     """Every rendered Kubernetes object with its secrets revealed (a manifest file masks them), no Helm release."""
-    revealed = [dataclasses.replace(resource, inputs=reveal(resource.inputs)) for resource in resources]
-    documents = [(name, yaml_text.load(text)) for name, text in manifest_files(revealed).items()]
+    documents = manifest_documents(resources, reveal_secrets=True).items()
     return [(name, document) for name, document in documents if "apiVersion" in document and "kind" in document]
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from components.config import EKS_STANDARD_SUPPORT_UNTIL, ConfigError
 from components.eks import preflight
+from tools import program
 from tools.program import ProgramRun, RegisteredResource, is_secret, reveal, stack_config
 from tests.support.renders import run_program
 
@@ -208,7 +209,7 @@ def test_prod_stops_before_any_resource_without_the_aws_cli(monkeypatch: pytest.
 def test_prod_runs_when_the_aws_cli_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(preflight, "get_monitor", lambda: None)
     monkeypatch.setattr(preflight.shutil, "which", lambda name: f"/usr/local/bin/{name}")
-    assert run_program("prod").named("brain-cluster")
+    assert program.run_program("prod").named("brain-cluster"), "a fresh run: a shared one never met the patches"
 
 
 def _one(run: ProgramRun, type_: str, name: str) -> RegisteredResource:
