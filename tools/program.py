@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import struct_pb2
 
 import pulumi
 from pulumi.runtime import mocks, rpc, settings
@@ -150,8 +150,12 @@ class _Mocks(pulumi.runtime.Mocks):
 
     def __init__(self, monitor: mocks.MockMonitor) -> None:
         self._monitor = monitor
+        self.inputs_seen = threading.local()
+        """`.value`: the inputs of the resource this thread's monitor call is registering, as the mock monitor
+        deserialized them (the recording reuses them: deserializing is a third of a run)."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.inputs_seen.value = args.inputs
         state = dict(args.inputs)
         state.update(_COMPUTED_OUTPUTS.get(args.typ, lambda _: {})(args.name))
         for key, (type_, outputs) in _NESTED_RESOURCES.get(args.typ, {}).items():
@@ -171,7 +175,8 @@ class _RecordingMonitor(mocks.MockMonitor):
     """The mock monitor, also keeping the resource options the plain mocks drop (protect, parent, ...)."""
 
     def __init__(self, registered: list[RegisteredResource]) -> None:
-        super().__init__(_Mocks(self))
+        self._recording_mocks = _Mocks(self)
+        super().__init__(self._recording_mocks)
         self.registered = registered
         self._thread_loops: dict[int, asyncio.AbstractEventLoop] = {}
 
@@ -182,7 +187,8 @@ class _RecordingMonitor(mocks.MockMonitor):
         return self._on_thread_loop(super().ReadResource, request)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802  the gRPC method name
-        request.object.CopyFrom(_references_as_urns(request.object))
+        for value in request.object.fields.values():
+            _replace_references_with_urns(value)
         response = self._on_thread_loop(super().RegisterResource, request)
         if request.type != "pulumi:pulumi:Stack":
             input_dependencies = {urn for urns in request.propertyDependencies.values() for urn in urns.urns}
@@ -192,7 +198,7 @@ class _RecordingMonitor(mocks.MockMonitor):
                     name=request.name,
                     urn=response.urn,
                     parent=request.parent or None,
-                    inputs=rpc.deserialize_properties(request.object),
+                    inputs=self._recording_mocks.inputs_seen.value,
                     protect=bool(request.protect),
                     retain_on_delete=bool(request.retainOnDelete),
                     delete_before_replace=bool(request.deleteBeforeReplace),
@@ -228,25 +234,25 @@ class _RecordingMonitor(mocks.MockMonitor):
         self._thread_loops.clear()
 
 
-def _references_as_urns(properties: struct_pb2.Struct) -> struct_pb2.Struct:
-    """Inputs with every resource reference (e.g. an eks.ManagedNodeGroup's `cluster`) replaced by its URN.
+def _replace_references_with_urns(value: struct_pb2.Value) -> None:
+    """Every resource reference inside `value` (e.g. an eks.ManagedNodeGroup's `cluster`) replaced by its URN, in
+    place.
 
     The mock monitor deserializes inputs on a worker thread, where rebuilding a referenced resource would start
     a lookup on that thread's event loop, which the program's loop cannot await.
     """
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, dict):
-            if value.get(rpc._special_sig_key) == rpc._special_resource_sig:  # noqa: SLF001
-                return value["urn"]
-            return {key: plain(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [plain(item) for item in value]
-        return value
-
-    cleaned = struct_pb2.Struct()
-    cleaned.update(plain(json_format.MessageToDict(properties)))
-    return cleaned
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        fields = value.struct_value.fields
+        signature = fields.get(rpc._special_sig_key)  # noqa: SLF001
+        if signature is not None and signature.string_value == rpc._special_resource_sig:  # noqa: SLF001
+            value.string_value = fields["urn"].string_value
+            return
+        for item in fields.values():
+            _replace_references_with_urns(item)
+    elif kind == "list_value":
+        for item in value.list_value.values:
+            _replace_references_with_urns(item)
 
 
 def stack_config(stack: str, overrides: Iterable[str] = ()) -> dict[str, str]:
