@@ -10,10 +10,14 @@ from tools.manifest_schemas import cluster_version
 from tools.manifests import manifest_documents
 from tests.support.renders import run_program
 
+PLAIN_HTTP = ["balancer.tls.enabled=false", "balancer.tls.email=", "cluster.host=brain.internal"]
+"""Prod without TLS, and so with neither an e-mail address nor a public host name, which only TLS needs: the one
+TLS-off config the tests share a run of."""
+
 VARIANTS = {
     "prod": [],
     "prod-monitoring-in-cluster": ["monitoring.enabled=true", "data.mode=in_cluster"],
-    "prod-plain-http": ["balancer.tls.enabled=false"],
+    "prod-plain-http": PLAIN_HTTP,
 }
 """Variant name -> `--set` overrides of Pulumi.prod.yaml."""
 

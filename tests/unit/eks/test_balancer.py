@@ -18,6 +18,8 @@ ALGORITHMS = {
     "ip_hash": "ip_hash",
     "consistent_hash": "hash $binary_remote_addr consistent",
 }
+HOST_AND_NETWORK = ["cluster.host=api.brain.test", "cluster.vpc_cidr=10.8.0.0/16"]
+"""A host and a VPC range of our own, which the controller's status and the VirtualServer must follow."""
 
 
 def _virtual_server(run: ProgramRun) -> dict[str, Any]:
@@ -30,7 +32,7 @@ def _upstreams(run: ProgramRun) -> dict[str, dict[str, Any]]:
 
 
 def test_controller_release_is_the_f5_chart_with_ha_nlb_and_status() -> None:
-    run = run_program("prod", ["cluster.vpc_cidr=10.8.0.0/16"])
+    run = run_program("prod", HOST_AND_NETWORK)
     release = run.named("brain-ingress").inputs
     chart = yaml_text.load((ROOT / release["chart"] / "Chart.yaml").read_text())
     assert (chart["name"], chart["version"], chart["appVersion"]) == ("nginx-ingress", "2.6.4", "5.5.4"), chart
@@ -112,7 +114,7 @@ def test_health_checks_timeouts_and_pooling_come_from_config() -> None:
 
 
 def test_routes_split_websockets_and_keep_metrics_internal() -> None:
-    run = run_program("prod", ["cluster.host=api.brain.test", "cluster.vpc_cidr=10.8.0.0/16"])
+    run = run_program("prod", HOST_AND_NETWORK)
     spec = _virtual_server(run)["spec"]
     assert spec["host"] == "api.brain.test"
     assert spec["ingressClassName"] == "nginx"

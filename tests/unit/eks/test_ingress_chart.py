@@ -17,6 +17,7 @@ from tools import chart_schema
 from tools.program import ROOT
 from tools import yaml_text
 from tests.support.charts import coalesced
+from tests.support.prod_renders import PLAIN_HTTP
 from tests.support.renders import run_program
 
 CHART = ROOT / INGRESS_CHART
@@ -59,7 +60,7 @@ def test_the_bundled_schema_refers_only_to_itself_and_is_a_valid_schema() -> Non
         resolver.lookup(ref)  # raises for a pointer to nothing
 
 
-@pytest.mark.parametrize("overrides", [[], ["balancer.tls.enabled=false", "balancer.algorithm=ip_hash"]])
+@pytest.mark.parametrize("overrides", [[], PLAIN_HTTP], ids=["tls", "plain-http"])
 def test_the_program_s_values_pass_the_bundled_schema_offline(overrides: list[str]) -> None:
     values = _installed_values(overrides)
     errors = [f"{'.'.join(map(str, error.absolute_path))}: {error.message}" for error in _offline_validator().iter_errors(values)]

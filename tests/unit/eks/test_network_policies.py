@@ -12,6 +12,7 @@ import pytest
 from tests.support.charts import chart_dir, chart_values, selector_labels
 from tools.program import ProgramRun, RegisteredResource
 from tools import yaml_text
+from tests.support.prod_renders import PLAIN_HTTP
 from tests.support.renders import run_program
 
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -275,4 +276,4 @@ def test_with_tls_the_controller_reaches_cert_managers_http01_solver(in_cluster:
 
 
 def test_without_tls_no_solver_policy() -> None:
-    assert "allow-acme-http01-solver" not in _policies(run_program("prod", ["balancer.tls.enabled=false"]))
+    assert "allow-acme-http01-solver" not in _policies(run_program("prod", PLAIN_HTTP))

@@ -10,6 +10,7 @@ import pytest
 from components import node_capacity
 from components.config import ConfigError
 from tools.program import ProgramRun, RegisteredResource
+from tests.support.prod_renders import PLAIN_HTTP
 from tests.support.renders import run_program
 
 CLUSTER_ISSUER = "kubernetes:cert-manager.io/v1:ClusterIssuer"
@@ -17,9 +18,7 @@ VIRTUAL_SERVER = "kubernetes:k8s.nginx.org/v1:VirtualServer"
 LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
 LETS_ENCRYPT_STAGING = "https://acme-staging-v02.api.letsencrypt.org/directory"
 TLS_ON = ["cluster.host=api.brain.test", "balancer.tls.email=ops@brain.test"]
-TLS_OFF = ["balancer.tls.enabled=false", "balancer.tls.email=", "cluster.host=brain.internal"]
-"""The two configs the tests below share a run of: TLS with our host and address; TLS off with neither an
-e-mail address nor a public host name, which only TLS needs."""
+"""TLS with our host and address: the TLS-on config the tests below share a run of (PLAIN_HTTP: TLS off)."""
 
 
 def _spec(run: ProgramRun, type_: str) -> dict[str, Any]:
@@ -89,7 +88,7 @@ def test_controller_starts_after_cert_manager_whose_certificates_it_watches() ->
 
 
 def test_websockets_keep_their_route_and_upstream_under_tls() -> None:
-    with_tls, without = run_program("prod"), run_program("prod", TLS_OFF)
+    with_tls, without = run_program("prod"), run_program("prod", PLAIN_HTTP)
     routes = {route["path"]: route for route in _spec(with_tls, VIRTUAL_SERVER)["routes"]}
     assert routes["/ws/"]["action"] == {"pass": "ws"}
     assert _spec(with_tls, VIRTUAL_SERVER)["upstreams"] == _spec(without, VIRTUAL_SERVER)["upstreams"], (
@@ -100,12 +99,12 @@ def test_websockets_keep_their_route_and_upstream_under_tls() -> None:
 def test_outputs_are_https_and_wss_with_tls_and_plain_without() -> None:
     outputs = run_program("prod", TLS_ON).outputs
     assert (outputs["balancer_url"], outputs["websocket_url"]) == ("https://api.brain.test", "wss://api.brain.test/ws/")
-    plain = run_program("prod", TLS_OFF).outputs
+    plain = run_program("prod", PLAIN_HTTP).outputs
     assert (plain["balancer_url"], plain["websocket_url"]) == ("http://brain.internal", "ws://brain.internal/ws/")
 
 
 def test_tls_off_creates_no_certificate_machinery() -> None:
-    run = run_program("prod", TLS_OFF)
+    run = run_program("prod", PLAIN_HTTP)
     assert not run.of_type(CLUSTER_ISSUER)
     assert "brain-tls-cert-manager" not in {resource.name for resource in run.resources}
     assert "tls" not in _spec(run, VIRTUAL_SERVER)
@@ -140,4 +139,4 @@ def test_bad_tls_config_is_refused_naming_the_key_before_any_resource(
 
 
 def test_tls_off_needs_neither_host_nor_email() -> None:
-    assert run_program("prod", TLS_OFF).outputs["balancer_url"] == "http://brain.internal"
+    assert run_program("prod", PLAIN_HTTP).outputs["balancer_url"] == "http://brain.internal"
