@@ -70,7 +70,6 @@ class Monitoring(pulumi.ComponentResource):
             pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=platform.providers)),
         )
         namespace = platform.namespace
-        prometheus_image, grafana_image = image_parts(settings.prometheus_image), image_parts(settings.grafana_image)
         prometheus_config = pulumi.Output.all(namespace, args.backend.names).apply(
             lambda values: self._prometheus_config(settings, *values)
         )
@@ -94,11 +93,7 @@ class Monitoring(pulumi.ComponentResource):
                 namespace=namespace,
                 values={
                     "server": {
-                        "image": {
-                            "repository": prometheus_image.repository,
-                            "tag": prometheus_image.tag,
-                            "digest": prometheus_image.digest,
-                        },
+                        "image": prometheus_image_values(settings.prometheus_image),
                         "configMapOverrideName": CONFIG_OVERRIDE,
                         "retention": settings.retention,
                         "persistentVolume": {"size": PROMETHEUS_STORAGE, "storageClass": platform.storage_class},
@@ -146,13 +141,7 @@ class Monitoring(pulumi.ComponentResource):
                 repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=GRAFANA_CHART_REPO),
                 namespace=namespace,
                 values={
-                    # The chart joins registry/repository:tag, and with `sha` adds @sha256:<sha>.
-                    "image": {
-                        "registry": grafana_image.repository.split("/", 1)[0],
-                        "repository": grafana_image.repository.split("/", 1)[1],
-                        "tag": grafana_image.tag,
-                        "sha": grafana_image.digest.removeprefix("sha256:"),
-                    },
+                    "image": grafana_image_values(settings.grafana_image),
                     "resources": _requests(GRAFANA),
                     "admin": {
                         "existingSecret": admin.metadata.name,
@@ -201,6 +190,21 @@ class Monitoring(pulumi.ComponentResource):
                 kube_state_metrics=f"{KUBE_STATE_METRICS_SERVICE}.{namespace}.svc:8080",
             ),
         )
+
+
+def prometheus_image_values(image: str) -> dict[str, str]:
+    """The Prometheus chart's `server.image` for a (validated) reference: repository with its registry, tag and
+    digest, either of the last two may be empty."""
+    parts = image_parts(image)
+    return {"repository": parts.repository, "tag": parts.tag, "digest": parts.digest}
+
+
+def grafana_image_values(image: str) -> dict[str, str]:
+    """The Grafana chart's `image` for a (validated) reference: the chart joins `registry/repository:tag` and,
+    with `sha`, adds `@sha256:<sha>`."""
+    parts = image_parts(image)
+    registry, repository = parts.repository.split("/", 1)
+    return {"registry": registry, "repository": repository, "tag": parts.tag, "sha": parts.digest.removeprefix("sha256:")}
 
 
 def _requests(pods: PodGroup) -> dict[str, dict[str, str]]:

@@ -78,15 +78,22 @@ def test_custom_resources_wait_for_their_crds_and_the_controller() -> None:
         assert waits_for <= set(resource.depends_on), f"{resource.urn} must wait for {waits_for - set(resource.depends_on)}"
 
 
+def _with_affinity(algorithm: str) -> list[str]:
+    """The algorithm, and for round robin the other WebSocket affinity (the default is ip_hash): the affinity
+    test shares that run, and each upstream must follow its own key."""
+    affinity = ["balancer.websocket_affinity=consistent_hash"] if algorithm == "round_robin" else []
+    return [f"balancer.algorithm={algorithm}", *affinity]
+
+
 @pytest.mark.parametrize("algorithm", sorted(ALGORITHMS))
 def test_api_upstream_lb_method_follows_the_algorithm(algorithm: str) -> None:
-    api = _upstreams(run_program("prod", [f"balancer.algorithm={algorithm}"]))["api"]
+    api = _upstreams(run_program("prod", _with_affinity(algorithm)))["api"]
     assert api["lb-method"] == ALGORITHMS[algorithm], f"{algorithm} rendered as {api['lb-method']!r}"
 
 
-@pytest.mark.parametrize("affinity", ["ip_hash", "consistent_hash"])
-def test_websocket_upstream_is_sticky_long_lived_and_unbuffered(affinity: str) -> None:
-    ws = _upstreams(run_program("prod", [f"balancer.websocket_affinity={affinity}"]))["ws"]
+@pytest.mark.parametrize(("affinity", "algorithm"), [("ip_hash", "least_conn"), ("consistent_hash", "round_robin")])
+def test_websocket_upstream_is_sticky_long_lived_and_unbuffered(affinity: str, algorithm: str) -> None:
+    ws = _upstreams(run_program("prod", _with_affinity(algorithm)))["ws"]
     assert ws["lb-method"] == ALGORITHMS[affinity]
     assert (ws["read-timeout"], ws["send-timeout"]) == ("3600s", "3600s")
     assert ws["buffering"] is False

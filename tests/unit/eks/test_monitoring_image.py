@@ -1,13 +1,13 @@
-"""The Prometheus chart receives `monitoring.prometheus_image` as repository, tag and digest, for any reference the
-config takes (Docker Hub or another registry, a tag, a digest or both)."""
+"""The Prometheus and Grafana charts receive `monitoring.prometheus_image` and `monitoring.grafana_image` in the
+parts each chart wants, for any reference the config takes (Docker Hub or another registry, a tag, a digest or
+both): the splitting for every kind of reference, then one run for the way into the charts."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from tools.program import ProgramRun, reveal
+from components.eks.monitoring import grafana_image_values, prometheus_image_values
+from tools.program import reveal
 from tests.support.renders import run_program
 
 DIGEST = "sha256:" + "ab" * 32
@@ -33,26 +33,26 @@ GRAFANA_IMAGES = [
 ]
 
 
-def _run(case: int) -> ProgramRun:
-    """One run sets a Prometheus and a Grafana image (the two charts read them independently): four runs, not six."""
-    return run_program("prod", [
-        "monitoring.enabled=true",
-        f"monitoring.prometheus_image={PROMETHEUS_IMAGES[case][0]}",
-        f"monitoring.grafana_image={GRAFANA_IMAGES[case % len(GRAFANA_IMAGES)][0]}",
-    ])
+@pytest.mark.parametrize(("image", "expected"), PROMETHEUS_IMAGES, ids=[image for image, _ in PROMETHEUS_IMAGES])
+def test_prometheus_gets_repository_tag_and_digest(image: str, expected: dict[str, str]) -> None:
+    assert prometheus_image_values(image) == expected
 
 
-def _chart_values(run: ProgramRun, chart: str) -> dict[str, Any]:
-    (release,) = [r for r in run.of_type("kubernetes:helm.sh/v3:Release") if r.inputs.get("chart") == chart]
-    return reveal(release.inputs)["values"]
-
-
-@pytest.mark.parametrize("case", range(len(PROMETHEUS_IMAGES)), ids=[image for image, _ in PROMETHEUS_IMAGES])
-def test_prometheus_chart_gets_the_image_in_parts(case: int) -> None:
-    assert _chart_values(_run(case), "prometheus")["server"]["image"] == PROMETHEUS_IMAGES[case][1]
-
-
-@pytest.mark.parametrize("case", range(len(GRAFANA_IMAGES)), ids=[image for image, _ in GRAFANA_IMAGES])
-def test_grafana_chart_gets_registry_repository_tag_and_sha(case: int) -> None:
+@pytest.mark.parametrize(("image", "expected"), GRAFANA_IMAGES, ids=[image for image, _ in GRAFANA_IMAGES])
+def test_grafana_gets_registry_repository_tag_and_sha(image: str, expected: dict[str, str]) -> None:
     """The Grafana chart writes `registry/repository:tag`, and `@sha256:<sha>` after it when `sha` is set."""
-    assert _chart_values(_run(case), "grafana")["image"] == GRAFANA_IMAGES[case][1]
+    assert grafana_image_values(image) == expected
+
+
+def test_the_configured_images_reach_their_charts() -> None:
+    (prometheus_image, prometheus_expected), (grafana_image, grafana_expected) = PROMETHEUS_IMAGES[1], GRAFANA_IMAGES[1]
+    run = run_program("prod", [
+        "monitoring.enabled=true",
+        f"monitoring.prometheus_image={prometheus_image}",
+        f"monitoring.grafana_image={grafana_image}",
+    ])
+    values = {
+        release.inputs["chart"]: reveal(release.inputs)["values"] for release in run.of_type("kubernetes:helm.sh/v3:Release")
+    }
+    assert values["prometheus"]["server"]["image"] == prometheus_expected
+    assert values["grafana"]["image"] == grafana_expected
