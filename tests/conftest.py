@@ -9,10 +9,10 @@ import tempfile
 
 import pytest
 
-from tests.support.renders import SHARED_RUNS_DIR
+from tests.support.session_cache import SESSION_DIR
 
-_OWN_SHARED_RUNS = pytest.StashKey[str]()
-"""The shared-runs directory this process made, and so removes at the end."""
+_OWN_SESSION_DIR = pytest.StashKey[str]()
+"""The session directory this process made, and so removes at the end."""
 
 YOUNG_GENERATION_THRESHOLD = 100_000
 """Allocations between two collections of the youngest generation (Python's default: 700)."""
@@ -31,14 +31,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """A directory the session's workers share their mock runs in (tests/support/renders.py), made by the
-    process that starts the session: pytest-xdist's workers inherit its environment."""
-    if SHARED_RUNS_DIR not in os.environ:
-        os.environ[SHARED_RUNS_DIR] = tempfile.mkdtemp(prefix="brain-shared-runs-")
-        config.stash[_OWN_SHARED_RUNS] = os.environ[SHARED_RUNS_DIR]
+    """The directory the session's workers share values in (tests/support/session_cache.py, e.g. mock runs),
+    made by the process that starts the session: pytest-xdist's workers inherit its environment."""
+    if SESSION_DIR not in os.environ:
+        os.environ[SESSION_DIR] = tempfile.mkdtemp(prefix="brain-test-session-")
+        config.stash[_OWN_SESSION_DIR] = os.environ[SESSION_DIR]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if directory := config.stash.get(_OWN_SHARED_RUNS, None):
+    if directory := config.stash.get(_OWN_SESSION_DIR, None):
         shutil.rmtree(directory, ignore_errors=True)
-        del os.environ[SHARED_RUNS_DIR]
+        del os.environ[SESSION_DIR]
