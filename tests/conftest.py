@@ -31,11 +31,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The directory the session's workers share values in (tests/support/session_cache.py, e.g. mock runs),
-    made by the process that starts the session: pytest-xdist's workers inherit its environment."""
-    if SESSION_DIR not in os.environ:
-        os.environ[SESSION_DIR] = tempfile.mkdtemp(prefix="brain-test-session-")
-        config.stash[_OWN_SESSION_DIR] = os.environ[SESSION_DIR]
+    """The directory the session's workers share values in (tests/support/session_cache.py, e.g. mock runs):
+    a new one made by the process that starts the session, whatever its environment held; pytest-xdist's workers
+    inherit it."""
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker
+        return
+    os.environ[SESSION_DIR] = tempfile.mkdtemp(prefix="brain-test-session-")
+    config.stash[_OWN_SESSION_DIR] = os.environ[SESSION_DIR]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -152,7 +152,7 @@ class _Mocks(pulumi.runtime.Mocks):
         self._monitor = monitor
         self.inputs_seen = threading.local()
         """`.value`: the inputs of the resource this thread's monitor call is registering, as the mock monitor
-        deserialized them (the recording reuses them: deserializing is a third of a run)."""
+        deserialized them; the recording reuses them rather than deserializing the request a second time."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.inputs_seen.value = args.inputs
