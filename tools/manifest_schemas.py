@@ -291,7 +291,7 @@ class _Chart:
             remote = frozenset(uri for uri in _REMOTE_REFS.findall(json.dumps(self.schema)))
             validator = validator_class(self.schema, registry=_kubernetes_registry(major_minor, remote))
             found += [f"values.{_path(error.absolute_path)}: {error.message} ({self.label} values.schema.json)"
-                      for error in validator.iter_errors(_overlay(self.defaults, values))]
+                      for error in validator.iter_errors(coalesced(self.defaults, values))]
         return found
 
     def _unknown_keys(self, values: Mapping[str, Any]) -> Iterator[str]:
@@ -331,13 +331,14 @@ class _Chart:
         return schema
 
 
-def _overlay(defaults: Any, values: Any) -> Any:
-    """Helm's coalescing of user values onto a chart's values.yaml: maps merge key by key, the user's wins."""
+def coalesced(defaults: Any, values: Any) -> Any:
+    """Helm's coalescing of user values onto a chart's values.yaml: maps merge key by key, anything else of the
+    user's replaces the chart's. A new value: neither input is changed."""
     if not (isinstance(defaults, dict) and isinstance(values, dict)):
         return copy.deepcopy(values)
     merged = copy.deepcopy(defaults)
     for key, value in values.items():
-        merged[key] = _overlay(defaults.get(key), value)
+        merged[key] = coalesced(defaults.get(key), value)
     return merged
 
 

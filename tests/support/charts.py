@@ -1,9 +1,8 @@
-"""The pinned charts as vendored in `vendor/charts/` (Helm itself is not available here): their values, Helm's
-merge of ours over them, and the labels Qdrant's templates give its pods."""
+"""The pinned charts as vendored in `vendor/charts/` (Helm itself is not available here): their values and the
+labels Qdrant's templates give its pods. Helm's merge of ours over them is `tools.manifest_schemas.coalesced`."""
 
 from __future__ import annotations
 
-import copy
 import re
 from pathlib import Path
 from typing import Any
@@ -22,17 +21,6 @@ def chart_dir(chart: str, version: str) -> Path:
 
 def chart_values(chart: str, version: str) -> dict[str, Any]:
     return yaml_text.load((chart_dir(chart, version) / "values.yaml").read_text())
-
-
-def coalesced(defaults: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    """Helm's coalescing of user values over a chart's: maps merge key by key, anything else replaces."""
-    merged = copy.deepcopy(defaults)
-    for key, value in values.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = coalesced(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def selector_labels(chart: str, version: str, release: str, values: dict[str, Any]) -> dict[str, str]:

@@ -16,7 +16,7 @@ from components.eks.balancer import INGRESS_CHART, INGRESS_CHART_VERSION
 from tools import chart_schema
 from tools.program import ROOT
 from tools import yaml_text
-from tests.support.charts import coalesced
+from tools.manifest_schemas import coalesced
 from tests.support.prod_renders import PLAIN_HTTP
 from tests.support.renders import run_program
 

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from components.eks.cluster import NAMESPACE
-from tests.support.charts import chart_dir, chart_values, coalesced
+from tests.support.charts import chart_dir, chart_values
+from tools.manifest_schemas import coalesced
 from tests.support.pod_security import hardening_violations, restricted_violations
 from tools.program import ProgramRun
 from tools import yaml_text

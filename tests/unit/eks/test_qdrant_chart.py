@@ -12,7 +12,8 @@ import kubernetes_validate
 import pytest
 
 from components.config import StackConfig
-from tests.support.charts import ROOT, chart_dir, chart_values, coalesced as _merged
+from tests.support.charts import ROOT, chart_dir, chart_values
+from tools.manifest_schemas import coalesced as _merged
 from tests.support.pod_security import hardening_violations, restricted_violations
 from tools.program import ProgramRun, reveal
 from tools import yaml_text
