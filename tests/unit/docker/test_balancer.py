@@ -8,6 +8,7 @@ import shlex
 import pytest
 
 from nginx_conf import reload_script
+from tests.support.balancer_overrides import ROUND_ROBIN_WITH_HASHED_WEBSOCKETS, with_algorithm
 from tools.program import reveal
 from tests.support.renders import run_program
 
@@ -37,15 +38,9 @@ def _upstream_of(conf: str, location: str) -> list[str]:
     return [line for line in lines if line]
 
 
-ROUND_ROBIN_WITH_HASHED_WEBSOCKETS = ["balancer.algorithm=round_robin", "balancer.websocket_affinity=consistent_hash"]
-"""Round robin for requests, the other WebSocket affinity (the default is ip_hash): each upstream must follow its
-own key. The algorithm and affinity tests share its run."""
-
-
 @pytest.mark.parametrize("algorithm", sorted(ALGORITHM_DIRECTIVE))
 def test_algorithm_reaches_the_api_upstream(algorithm: str) -> None:
-    overrides = ROUND_ROBIN_WITH_HASHED_WEBSOCKETS if algorithm == "round_robin" else [f"balancer.algorithm={algorithm}"]
-    upstream = _upstream_of(_nginx_conf(overrides), "/api/")
+    upstream = _upstream_of(_nginx_conf(with_algorithm(algorithm)), "/api/")
     methods = {"least_conn", "ip_hash", "random", "hash $binary_remote_addr consistent"}
     assert [line for line in upstream if line in methods] == [d for d in [ALGORITHM_DIRECTIVE[algorithm]] if d]
 

@@ -10,6 +10,7 @@ import pytest
 
 from tools.program import ROOT, ProgramRun
 from tools import yaml_text
+from tests.support.balancer_overrides import with_algorithm
 from tests.support.renders import run_program
 
 ALGORITHMS = {
@@ -78,22 +79,15 @@ def test_custom_resources_wait_for_their_crds_and_the_controller() -> None:
         assert waits_for <= set(resource.depends_on), f"{resource.urn} must wait for {waits_for - set(resource.depends_on)}"
 
 
-def _with_affinity(algorithm: str) -> list[str]:
-    """The algorithm, and for round robin the other WebSocket affinity (the default is ip_hash): the affinity
-    test shares that run, and each upstream must follow its own key."""
-    affinity = ["balancer.websocket_affinity=consistent_hash"] if algorithm == "round_robin" else []
-    return [f"balancer.algorithm={algorithm}", *affinity]
-
-
 @pytest.mark.parametrize("algorithm", sorted(ALGORITHMS))
 def test_api_upstream_lb_method_follows_the_algorithm(algorithm: str) -> None:
-    api = _upstreams(run_program("prod", _with_affinity(algorithm)))["api"]
+    api = _upstreams(run_program("prod", with_algorithm(algorithm)))["api"]
     assert api["lb-method"] == ALGORITHMS[algorithm], f"{algorithm} rendered as {api['lb-method']!r}"
 
 
 @pytest.mark.parametrize(("affinity", "algorithm"), [("ip_hash", "least_conn"), ("consistent_hash", "round_robin")])
 def test_websocket_upstream_is_sticky_long_lived_and_unbuffered(affinity: str, algorithm: str) -> None:
-    ws = _upstreams(run_program("prod", _with_affinity(algorithm)))["ws"]
+    ws = _upstreams(run_program("prod", with_algorithm(algorithm)))["ws"]
     assert ws["lb-method"] == ALGORITHMS[affinity]
     assert (ws["read-timeout"], ws["send-timeout"]) == ("3600s", "3600s")
     assert ws["buffering"] is False
