@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tools.manifest_schemas import REMOTE_KUBERNETES_DEFINITIONS, strict_definitions
+from tools.manifest_schemas import REMOTE_KUBERNETES_DEFINITIONS, refs, strict_definitions
 
 
 class UnbundleableRef(ValueError):
@@ -69,18 +68,6 @@ def _reached(schema: Any, definitions: dict[str, Any]) -> dict[str, Any]:
 def _definition_names(schema: Any) -> list[str]:
     """X of every `"$ref": "#/$defs/X[/...]"` in `schema`."""
     return [ref.removeprefix("#/$defs/").split("/")[0] for ref in refs(schema) if ref.startswith("#/$defs/")]
-
-
-def refs(node: Any) -> Iterator[str]:
-    """Every `$ref` in a schema."""
-    if isinstance(node, dict):
-        if isinstance(node.get("$ref"), str):
-            yield node["$ref"]
-        for value in node.values():
-            yield from refs(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from refs(item)
 
 
 def render(schema: dict[str, Any]) -> str:

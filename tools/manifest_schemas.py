@@ -48,7 +48,6 @@ REMOTE_KUBERNETES_DEFINITIONS = re.compile(
 """Charts' schemas `$ref` Kubernetes definitions online (nginx/kubernetes-ingress#10667); resolved offline here."""
 _TEMPLATE_VALUES = re.compile(r"\.Values((?:\.[A-Za-z_][\w-]*)+)|index \$?\.Values((?:\s+\"[^\"]+\")+)")
 """`.Values.a.b` and `index .Values "a" "b.c"` (keys with dots) in a chart's templates."""
-_REMOTE_REFS = re.compile(r'"\$ref": "(https?://[^"#]+)')
 
 
 def cluster_version(resources: Iterable[RegisteredResource]) -> str:
@@ -264,6 +263,10 @@ class _Chart:
         self.label = f"chart {name} {version}"
         schema_file = directory / "values.schema.json"
         self.schema: dict[str, Any] | None = json.loads(schema_file.read_text()) if schema_file.is_file() else None
+        self.remote_documents = frozenset(
+            ref.partition("#")[0] for ref in refs(self.schema) if ref.startswith(("http://", "https://"))
+        )
+        """The online documents the schema `$ref`s (served offline by `_kubernetes_registry`)."""
         defaults_file = directory / "values.yaml"
         self.defaults: Any = yaml_text.load(defaults_file.read_text()) if defaults_file.is_file() else {}
         paths_file = directory / TEMPLATE_VALUES_FILE
@@ -288,8 +291,7 @@ class _Chart:
                           for problem in subchart.problems(own, major_minor)]
         if self.schema is not None:
             validator_class = validator_for(self.schema, default=jsonschema.Draft202012Validator)
-            remote = frozenset(uri for uri in _REMOTE_REFS.findall(json.dumps(self.schema)))
-            validator = validator_class(self.schema, registry=_kubernetes_registry(major_minor, remote))
+            validator = validator_class(self.schema, registry=_kubernetes_registry(major_minor, self.remote_documents))
             found += [f"values.{_path(error.absolute_path)}: {error.message} ({self.label} values.schema.json)"
                       for error in validator.iter_errors(coalesced(self.defaults, values))]
         return found
@@ -340,6 +342,18 @@ def coalesced(defaults: Any, values: Any) -> Any:
     for key, value in values.items():
         merged[key] = coalesced(defaults.get(key), value)
     return merged
+
+
+def refs(node: Any) -> Iterator[str]:
+    """Every `$ref` in a schema."""
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from refs(item)
 
 
 def _path(parts: Sequence[Any] | Iterable[Any]) -> str:

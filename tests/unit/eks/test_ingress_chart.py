@@ -16,7 +16,7 @@ from components.eks.balancer import INGRESS_CHART, INGRESS_CHART_VERSION
 from tools import chart_schema
 from tools.program import ROOT
 from tools import yaml_text
-from tools.manifest_schemas import coalesced
+from tools.manifest_schemas import coalesced, refs
 from tests.support.prod_renders import PLAIN_HTTP
 from tests.support.renders import run_program
 
@@ -51,12 +51,12 @@ def test_the_bundled_schema_is_the_generator_s_output_from_the_upstream_schema()
 
 def test_the_bundled_schema_refers_only_to_itself_and_is_a_valid_schema() -> None:
     schema = _bundled()
-    assert any(ref.startswith("http") for ref in chart_schema.refs(json.loads(UPSTREAM_SCHEMA.read_text()))), "upstream changed"
-    remote = sorted({ref for ref in chart_schema.refs(schema) if not ref.startswith("#")})
+    assert any(ref.startswith("http") for ref in refs(json.loads(UPSTREAM_SCHEMA.read_text()))), "upstream changed"
+    remote = sorted({ref for ref in refs(schema) if not ref.startswith("#")})
     assert remote == [], f"Helm would fetch these at install: {remote}"
     jsonschema.Draft201909Validator.check_schema(schema)
     resolver = referencing.Registry().resolver_with_root(referencing.Resource.from_contents(schema))
-    for ref in set(chart_schema.refs(schema)):
+    for ref in set(refs(schema)):
         resolver.lookup(ref)  # raises for a pointer to nothing
 
 
